@@ -1,0 +1,40 @@
+# The two commands of the README: `make preview` (the main job) and `make test`.
+# Both create .venv and install what they need on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS ?= site,train,demo,dev
+HOST ?= 127.0.0.1
+PORT ?= 8000
+comma := ,
+INSTALLED := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+
+.PHONY: preview test lint site serve bench clean
+
+# Reinstall when the project's dependencies change; the stamp file records the extras.
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+	touch $@
+
+preview: $(INSTALLED)
+	$(BIN)/mkdocs serve --dev-addr $(HOST):$(PORT)
+
+test: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+site: $(INSTALLED)
+	$(BIN)/mkdocs build --strict
+
+bench:
+	$(MAKE) EXTRAS=site,train,demo,dev,bench $(VENV)/.installed-site-train-demo-dev-bench
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf public .cache
