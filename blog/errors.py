@@ -1,0 +1,38 @@
+"""The one error type of the converter: it names the file (and cell), the cause and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PostError(Exception):
+    """A post that can't be published as it is.
+
+    The message reads ``posts/x.ipynb, cell 4: <what is wrong>. <what to do>.`` so the same text
+    works in `python -m blog check`, in `mkdocs build --strict` and on the error page of
+    `mkdocs serve`.
+    """
+
+    def __init__(self, path: str | Path, problem: str, fix: str = "", *, cell: int | None = None):
+        self.path = Path(path)
+        self.problem = problem
+        self.fix = fix
+        self.cell = cell
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = _display(self.path)
+        if self.cell is not None:
+            where += f", cell {self.cell}"
+        text = f"{where}: {self.problem}"
+        if self.fix:
+            text += f" {self.fix}"
+        return text
+
+
+def _display(path: Path) -> str:
+    """The path relative to the working directory when it is inside it (what users typed)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,322 @@
+"""Front matter: read it in the three styles authors use and normalise it to one schema.
+
+Styles:
+
+- fastpages: the first Markdown cell of a notebook is ``# "Title"``, ``> "summary"`` and then
+  ``- key: value`` lines (values are YAML: ``- categories: [fastai, vision]``).
+- Quarto: the first cell of a notebook is a raw cell holding a ``---`` YAML block.
+- Markdown posts: a ``---`` YAML block at the top of the file.
+
+Whatever the style, the result is a :class:`FrontMatter` whose ``material_meta()`` is the
+metadata mkdocs-material's blog plugin understands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import PostError
+
+# The keys a post may use, each mapped to its canonical name. Synonyms come from fastpages,
+# Quarto and Jekyll, so a post moved from either works unchanged.
+KEYS = {
+    "title": "title",
+    "description": "description",
+    "summary": "description",
+    "subtitle": "description",
+    "date": "date",
+    "categories": "categories",
+    "tags": "tags",
+    "author": "authors",
+    "authors": "authors",
+    "image": "image",
+    "toc": "toc",
+    "badges": "badges",
+    "comments": "comments",
+    "hide": "draft",
+    "draft": "draft",
+    "search_exclude": "search_exclude",
+    "pin": "pin",
+    "sticky_rank": "pin",
+    "permalink": "aliases",
+    "aliases": "aliases",
+    "slug": "slug",
+    "demo": "demo",
+    "demo_embed": "demo_embed",
+    "layout": None,  # fastpages: always "post"
+    "hide_binder_badge": "hide_binder_badge",
+    "hide_colab_badge": "hide_colab_badge",
+    "hide_github_badge": "hide_github_badge",
+    "hide_download_badge": "hide_download_badge",
+    "nb_path": None,  # fastpages internals
+}
+
+# Quarto document options that only concern Quarto's own renderer: accepted and ignored, so a
+# Quarto notebook needs no editing (code-fold is honoured per cell, see the directives).
+QUARTO_IGNORED = {
+    "format", "jupyter", "execute", "editor", "engine", "date-format", "lang", "freeze",
+    "number-sections", "code-tools", "code-fold", "bibliography", "reference-location",
+    "title-block-banner", "page-layout", "filters", "highlight-style", "fig-cap", "citation",
+}
+
+_FASTPAGES_TITLE = re.compile(r'^#\s+(?:"(?P<q>.*)"|(?P<p>.+?))\s*$')
+_FASTPAGES_SUMMARY = re.compile(r'^>\s+(?:"(?P<q>.*)"|(?P<p>.+?))\s*$')
+_FASTPAGES_KEY = re.compile(r"^-\s+(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*)$")
+_YAML_BLOCK = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*\r?$\n?",
+                         re.DOTALL | re.MULTILINE)
+
+
+@dataclass
+class FrontMatter:
+    """Normalised front matter of one post."""
+
+    title: str
+    date: dt.date
+    slug: str
+    description: str = ""
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    image: str | None = None
+    toc: bool = True
+    badges: bool = True
+    comments: bool = False
+    draft: bool = False
+    search_exclude: bool = False
+    pin: bool = False
+    aliases: list[str] = field(default_factory=list)
+    demo: str | None = None
+    demo_embed: bool = False
+    hidden_badges: set[str] = field(default_factory=set)
+
+    def material_meta(self) -> dict[str, Any]:
+        """Metadata for mkdocs-material's blog plugin (and the RSS plugin)."""
+        meta: dict[str, Any] = {"date": {"created": self.date}, "slug": self.slug}
+        meta["title"] = self.title
+        if self.description:
+            meta["description"] = self.description
+        if self.categories:
+            meta["categories"] = self.categories
+        if self.tags:
+            meta["tags"] = self.tags
+        if self.draft:
+            meta["draft"] = True
+        if self.pin:
+            meta["pin"] = True
+        if self.image:
+            meta["image"] = self.image
+        if self.search_exclude:
+            meta["search"] = {"exclude": True}
+        if not self.toc:
+            meta["hide"] = ["toc"]
+        if self.comments:
+            meta["comments"] = True
+        if self.demo:
+            meta["demo"] = self.demo
+            meta["demo_embed"] = self.demo_embed
+        if self.authors:
+            # Material's own author support needs an authors file with avatars; the post
+            # template override shows these names instead.
+            meta["post_authors"] = self.authors
+        return meta
+
+
+_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>[^/\\]+)$")
+
+
+def parse_filename(path: Path) -> tuple[dt.date | None, str]:
+    """Date and slug from ``YYYY-MM-DD-slug.ext``; (None, stem) when the name has no date."""
+    match = _NAME.match(path.stem)
+    if not match:
+        return None, slugify(path.stem)
+    try:
+        date = dt.date.fromisoformat(match["date"])
+    except ValueError as err:
+        raise PostError(
+            path, f"the date in the file name ({match['date']}) is not a real date: {err}.",
+            "Rename the file to YYYY-MM-DD-slug with a valid date.",
+        ) from None
+    return date, slugify(match["slug"])
+
+
+def slugify(text: str) -> str:
+    text = re.sub(r"[^\w\s-]", "", text.lower(), flags=re.UNICODE)
+    return re.sub(r"[\s_-]+", "-", text).strip("-") or "post"
+
+
+# --- reading the three styles ------------------------------------------------------------
+
+def split_yaml_block(text: str) -> tuple[str | None, str]:
+    """(the YAML between leading ``---`` lines, the rest), or (None, text) without a block."""
+    match = _YAML_BLOCK.match(text.lstrip("\ufeff"))
+    if not match:
+        return None, text
+    return match["yaml"], text.lstrip("\ufeff")[match.end():]
+
+
+def load_yaml(path: Path, text: str, *, cell: int | None = None, where: str = "") -> dict:
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f" (line {mark.line + 1} of the block)" if mark else ""
+        raise PostError(path, f"the front matter{where} is not valid YAML{line}: "
+                        f"{getattr(err, 'problem', err)}.",
+                        "Check the quotes and indentation; quote values that contain ': '.",
+                        cell=cell) from None
+    if not isinstance(data, dict):
+        raise PostError(path, f"the front matter{where} must be `key: value` lines, "
+                        f"not a {type(data).__name__}.", cell=cell)
+    return data
+
+
+def parse_fastpages(path: Path, source: str, cell: int) -> dict | None:
+    """The fastpages header cell, or None when the cell isn't one.
+
+    A cell is a fastpages header when it starts with a level-1 heading and everything after it is
+    the optional summary quote and ``- key: value`` lines: an ordinary first cell with prose
+    after its heading is left alone.
+    """
+    lines = [line for line in source.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    title = _FASTPAGES_TITLE.match(lines[0])
+    if not title:
+        return None
+    data: dict[str, Any] = {"title": title["q"] if title["q"] is not None else title["p"]}
+    rest = lines[1:]
+    if rest and (summary := _FASTPAGES_SUMMARY.match(rest[0])):
+        data["description"] = summary["q"] if summary["q"] is not None else summary["p"]
+        rest = rest[1:]
+    for line in rest:
+        key = _FASTPAGES_KEY.match(line)
+        if not key:
+            return None
+        value = load_yaml(path, f"v: {key['value']}", cell=cell,
+                          where=f" line `{line.strip()}`")["v"]
+        data[key["key"]] = value
+    return data
+
+
+# --- normalising -------------------------------------------------------------------------
+
+def normalise(path: Path, raw: dict, *, cell: int | None = None) -> FrontMatter:
+    """Check every key and value of raw front matter and build the :class:`FrontMatter`."""
+    name_date, name_slug = parse_filename(path)
+    canonical: dict[str, Any] = {}
+    for key, value in raw.items():
+        key = str(key)
+        if key in QUARTO_IGNORED:
+            continue
+        if key not in KEYS:
+            choices = sorted(k for k in KEYS if KEYS[k])
+            close = difflib.get_close_matches(key, choices, n=1)
+            hint = f"Did you mean `{close[0]}`?" if close else f"Known keys: {', '.join(choices)}."
+            raise PostError(path, f"unknown front-matter key `{key}`.", hint, cell=cell)
+        target = KEYS[key]
+        if target is None:
+            continue
+        if target == "pin":
+            value = _sticky(value) if key == "sticky_rank" else value
+        if target == "aliases" or target == "authors":
+            value = value if isinstance(value, list) else [value]
+        canonical.setdefault(target, value)
+        if key.startswith("hide_") and key.endswith("_badge") and _bool(path, key, value, cell):
+            canonical.setdefault("hidden", set()).add(key[len("hide_"):-len("_badge")])
+
+    title = canonical.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise PostError(path, "the post has no title.",
+                        _title_fix(path), cell=cell)
+    date = _date(path, canonical.get("date"), name_date, cell)
+    slug = canonical.get("slug") or name_slug
+    if not isinstance(slug, str) or not re.fullmatch(r"[\w-]+", slug):
+        raise PostError(path, f"slug `{slug}` may only contain letters, digits, - and _.",
+                        cell=cell)
+    demo = canonical.get("demo")
+    if demo is not None and (not isinstance(demo, str) or not re.fullmatch(r"[\w.-]+", demo)):
+        raise PostError(path, f"`demo: {demo}` is not a demo name.",
+                        "Use the name of a folder in models/, e.g. `demo: digits`.", cell=cell)
+    return FrontMatter(
+        title=title.strip(),
+        date=date,
+        slug=slug,
+        description=_text(path, "description", canonical.get("description", ""), cell),
+        categories=_strings(path, "categories", canonical.get("categories"), cell),
+        tags=_strings(path, "tags", canonical.get("tags"), cell),
+        authors=_strings(path, "author", canonical.get("authors"), cell),
+        image=_text(path, "image", canonical.get("image"), cell) or None,
+        toc=_bool(path, "toc", canonical.get("toc", True), cell),
+        badges=_bool(path, "badges", canonical.get("badges", True), cell),
+        comments=_bool(path, "comments", canonical.get("comments", False), cell),
+        draft=_bool(path, "draft", canonical.get("draft", False), cell),
+        search_exclude=_bool(path, "search_exclude", canonical.get("search_exclude", False), cell),
+        pin=_bool(path, "pin", canonical.get("pin", False), cell),
+        aliases=_strings(path, "aliases", canonical.get("aliases"), cell),
+        demo=demo,
+        demo_embed=_bool(path, "demo_embed", canonical.get("demo_embed", False), cell),
+        hidden_badges=canonical.get("hidden", set()),
+    )
+
+
+def _title_fix(path: Path) -> str:
+    if path.suffix == ".ipynb":
+        return ('Start the notebook with a Markdown cell `# "My Title"` (fastpages) or a raw cell '
+                "holding `---` / `title: My Title` / `---` (Quarto).")
+    return "Start the file with `---` / `title: My Title` / `---`."
+
+
+def _date(path: Path, value: Any, from_name: dt.date | None, cell: int | None) -> dt.date:
+    if value is None:
+        if from_name is None:
+            raise PostError(path, "the post has no date.",
+                            "Name the file YYYY-MM-DD-slug or add `date: YYYY-MM-DD`.", cell=cell)
+        return from_name
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise PostError(path, f"`date: {value}` is not a date.",
+                        "Write it as YYYY-MM-DD, e.g. `date: 2026-01-31`.", cell=cell) from None
+
+
+def _sticky(value: Any) -> bool:
+    # fastpages' sticky_rank orders pinned posts; material only pins, so any rank pins.
+    return value is not None and value is not False
+
+
+def _bool(path: Path, key: str, value: Any, cell: int | None) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "false", "yes", "no"}:
+        return value.lower() in {"true", "yes"}
+    raise PostError(path, f"`{key}: {value}` must be true or false.", cell=cell)
+
+
+def _text(path: Path, key: str, value: Any, cell: int | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (str, int, float)):
+        return str(value).strip()
+    raise PostError(path, f"`{key}` must be text, not a {type(value).__name__}.", cell=cell)
+
+
+def _strings(path: Path, key: str, value: Any, cell: int | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        # fastpages allowed `categories: a, b` as well as a YAML list.
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return [str(v).strip() for v in value if str(v).strip()]
+    raise PostError(path, f"`{key}` must be a list like [a, b], not {value!r}.", cell=cell)
