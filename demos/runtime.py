@@ -1,0 +1,709 @@
+"""Run one model bundle (models/README.md) as a Gradio app.
+
+This file is self-contained on purpose: it imports only the standard library, numpy,
+Pillow, onnxruntime and gradio (torch and safetensors only inside the PyTorch backend),
+never anything else from this repository, because `python -m demos space` copies it
+verbatim into each Hugging Face Space folder next to a three-line app.py.
+
+    model = load("models/digits")              # validates the bundle, opens an ONNX session
+    model.predict("some.png")                  # {"0": 0.01, "1": 0.95, ...}
+    build_app(model).launch()                  # the web app; its API is API_NAME
+
+Clients call the app like any Gradio app:
+
+    from gradio_client import Client, handle_file
+    Client(url).predict(handle_file("cat.jpg"), api_name=API_NAME)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import math
+import os
+import threading
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+FORMAT = "model-bundle/1"
+TASKS = ("image-classification",)
+RESIZE_METHODS = ("squish", "crop", "pad")
+BACKENDS = ("onnx", "torch")
+
+# The endpoint users call: Client(url).predict(handle_file(path), api_name=API_NAME).
+API_NAME = "/predict"
+# Uploads larger than this are refused by Gradio before they reach Python; a 12 MP
+# phone JPEG is 3-6 MB, a 48 MP one under 20 MB.
+MAX_FILE_SIZE = "20mb"
+# The largest image we decode: enough for a 48 MP phone photo (8000x6000), far below the
+# 20000x20000 images that would need 1.2 GB of RAM each on a 2-vCPU/16 GB Space.
+MAX_PIXELS = 50_000_000
+# A free Space (and most container hosts' small tier) has 2 vCPUs: two requests run at
+# once, each ONNX Runtime session run on one thread, so a slow upload or a big image
+# never blocks the other user; the rest wait in a bounded queue instead of piling up.
+CPUS = 2
+CONCURRENCY = CPUS
+QUEUE_SIZE = 16
+ONNX_THREADS = 1
+
+SUPPORTED = "PNG, JPEG, WebP, GIF or BMP"
+
+log = logging.getLogger(__name__)
+
+# Pillow refuses images over 2 * MAX_IMAGE_PIXELS and only warns between 1x and 2x:
+# lower the limit and turn the warning into an error too, as the process only serves
+# this app. _check_size below enforces the same limit without relying on this filter.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+
+class BundleError(Exception):
+    """A bundle that can't be served; the message names the file and the field."""
+
+
+class BadImage(ValueError):
+    """An input that isn't a usable image; the message is short and meant for the user."""
+
+
+# ---------------------------------------------------------------------------------------
+# Images
+
+
+def _display_name(source: Any) -> str:
+    if isinstance(source, str | os.PathLike):
+        return Path(source).name
+    name = getattr(source, "name", None)
+    return Path(name).name if isinstance(name, str) and name else "the image"
+
+
+def _check_size(image: Image.Image, name: str) -> None:
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise BadImage(
+            f'"{name}" is {width}x{height} pixels, more than this demo accepts '
+            f"({MAX_PIXELS // 1_000_000} megapixels). Resize it and try again."
+        )
+    if width == 0 or height == 0:
+        raise BadImage(f'"{name}" has no pixels ({width}x{height}). Try another image.')
+
+
+def open_image(source: str | os.PathLike | io.IOBase | bytes | Image.Image) -> Image.Image:
+    """Open `source` (a path, a binary file, bytes or a PIL image) as an RGB image.
+
+    Applies step 1 of the bundle contract's preprocessing: EXIF orientation, first frame,
+    conversion to RGB. Anything that isn't a usable image raises BadImage with a short
+    message for the user that names the file and says what to do.
+    """
+    if isinstance(source, Image.Image):
+        _check_size(source, "the image")
+        return to_rgb(source)
+    name = _display_name(source)
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    if isinstance(source, str | os.PathLike):
+        try:
+            size = os.path.getsize(source)
+        except OSError:
+            raise BadImage(f'"{name}" could not be read. Upload the file again.') from None
+        if size == 0:
+            raise BadImage(f'"{name}" is empty (0 bytes). Upload a {SUPPORTED} image.')
+    try:
+        image = Image.open(source)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BadImage(
+            f'"{name}" is too large to decode (over {MAX_PIXELS // 1_000_000} megapixels, '
+            "possibly a decompression bomb). Resize it and try again."
+        ) from None
+    except UnidentifiedImageError:
+        raise BadImage(
+            f'"{name}" is not an image this demo can read. Upload a {SUPPORTED} image.'
+        ) from None
+    except (OSError, ValueError, SyntaxError) as error:
+        # Pillow reports some malformed headers as SyntaxError or ValueError.
+        raise BadImage(
+            f'"{name}" could not be read ({error}). Upload a {SUPPORTED} image.'
+        ) from None
+    with image:
+        _check_size(image, name)
+        try:
+            # Animated GIF/WebP/APNG: the contract takes the first frame.
+            image.seek(0)
+            image.load()
+        except (OSError, ValueError, SyntaxError, EOFError) as error:
+            raise BadImage(
+                f'"{name}" is truncated or corrupt ({error}). Re-save it and try again.'
+            ) from None
+        except MemoryError:
+            raise BadImage(f'"{name}" is too large to decode. Resize it and try again.') from None
+        try:
+            oriented = ImageOps.exif_transpose(image)
+        except Exception:  # a broken EXIF block shouldn't lose the picture
+            log.warning("ignoring unreadable EXIF orientation in %s", name)
+            oriented = image.copy()
+        return to_rgb(oriented)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to RGB as the contract says.
+
+    Transparency is composited on white; 16- and 32-bit integer images are scaled to
+    8 bits (v / 257, so 65535 becomes 255) rather than clipped; float images are taken
+    as 0-1 when their maximum is at most 1, else as 0-255.
+    """
+    mode = image.mode
+    if mode == "RGB":
+        return image.copy() if image.readonly else image
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        if mode == "F":
+            peak = np.nanmax(values) if values.size else 0.0
+            values = values * 255.0 if peak <= 1.0 else values
+        else:
+            values = values / 257.0
+        grey = np.clip(np.nan_to_num(np.rint(values)), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        mode in ("P", "L", "RGB") and "transparency" in image.info
+    )
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        canvas.alpha_composite(rgba)
+        return canvas.convert("RGB")
+    return image.convert("RGB")
+
+
+def preprocess(image: Image.Image, input_spec: dict) -> np.ndarray:
+    """The contract's validation transform: float32 array [3, H, W] for one image.
+
+    `input_spec` is model.json's `input` (size [h, w], resize squish|crop|pad, mean, std).
+    """
+    if image.mode != "RGB":
+        image = to_rgb(image)
+    height, width = (int(v) for v in input_spec["size"])
+    method = input_spec.get("resize", "squish")
+    if method == "squish":
+        image = image.resize((width, height), Image.BILINEAR)
+    elif method == "crop":
+        # The largest centred box with the target aspect ratio, then a resize.
+        src_w, src_h = image.size
+        if src_w * height > src_h * width:  # wider than the target: trim the sides
+            box_w, box_h = max(1, round(src_h * width / height)), src_h
+        else:  # taller: trim top and bottom
+            box_w, box_h = src_w, max(1, round(src_w * height / width))
+        left, top = (src_w - box_w) // 2, (src_h - box_h) // 2
+        image = image.crop((left, top, left + box_w, top + box_h))
+        image = image.resize((width, height), Image.BILINEAR)
+    elif method == "pad":
+        src_w, src_h = image.size
+        scale = min(width / src_w, height / src_h)
+        new_w = min(width, max(1, round(src_w * scale)))
+        new_h = min(height, max(1, round(src_h * scale)))
+        canvas = Image.new("RGB", (width, height), (0, 0, 0))
+        canvas.paste(
+            image.resize((new_w, new_h), Image.BILINEAR),
+            ((width - new_w) // 2, (height - new_h) // 2),
+        )
+        image = canvas
+    else:
+        raise ValueError(f"unknown resize method {method!r}; expected one of {RESIZE_METHODS}")
+    pixels = np.asarray(image, dtype=np.float32) / np.float32(255.0)
+    mean = np.asarray(input_spec["mean"], dtype=np.float32)
+    std = np.asarray(input_spec["std"], dtype=np.float32)
+    return np.ascontiguousarray(((pixels - mean) / std).transpose(2, 0, 1), dtype=np.float32)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits.astype(np.float64) - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Bundles
+
+
+def _fail(file: Path, field_name: str, problem: str, fix: str = "") -> BundleError:
+    where = f"{file}: field '{field_name}'" if field_name else str(file)
+    return BundleError(f"{where}: {problem}" + (f". {fix}" if fix else ""))
+
+
+_REEXPORT = "Re-export the bundle with `python -m training` or fix model.json"
+
+
+def read_model_json(folder: Path) -> dict:
+    """Read and validate `folder/model.json`; returns the parsed dict."""
+    file = folder / "model.json"
+    if not folder.is_dir():
+        raise BundleError(f"{folder}: no such bundle folder (expected models/<name>/model.json)")
+    if not file.is_file():
+        raise _fail(
+            file,
+            "",
+            "missing; a bundle folder holds model.json, model.onnx and model.safetensors",
+            "Export the model again with `python -m training`",
+        )
+    try:
+        meta = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise _fail(
+            file,
+            "",
+            f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})",
+            _REEXPORT,
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise _fail(file, "", f"can't be read ({error})") from None
+    if not isinstance(meta, dict):
+        raise _fail(file, "", "must hold a JSON object", _REEXPORT)
+
+    def need(key: str, kind: type | tuple, parent: dict = meta, prefix: str = "") -> Any:
+        if key not in parent:
+            raise _fail(file, prefix + key, "missing", _REEXPORT)
+        value = parent[key]
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            raise _fail(
+                file, prefix + key, f"has the wrong type ({type(value).__name__})", _REEXPORT
+            )
+        return value
+
+    fmt = need("format", str)
+    if fmt != FORMAT:
+        raise _fail(
+            file,
+            "format",
+            f"is {fmt!r} but this demo reads {FORMAT!r}",
+            "Re-export the bundle with this repository's `python -m training`",
+        )
+    need("name", str)
+    task = need("task", str)
+    if task not in TASKS:
+        raise _fail(file, "task", f"is {task!r}; supported tasks: {', '.join(TASKS)}")
+    labels = need("labels", list)
+    if not labels or not all(isinstance(label, str) for label in labels):
+        raise _fail(file, "labels", "must be a non-empty list of strings", _REEXPORT)
+    if len(set(labels)) != len(labels):
+        raise _fail(file, "labels", "has duplicate names", _REEXPORT)
+    arch = need("architecture", dict)
+    need("name", str, arch, "architecture.")
+    num_classes = need("num_classes", int, arch, "architecture.")
+    if num_classes != len(labels):
+        raise _fail(
+            file,
+            "architecture.num_classes",
+            f"is {num_classes} but 'labels' has {len(labels)} names",
+            _REEXPORT,
+        )
+    spec = need("input", dict)
+    size = need("size", list, spec, "input.")
+    if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
+        raise _fail(file, "input.size", f"must be [height, width] in pixels, not {size}")
+    resize = need("resize", str, spec, "input.")
+    if resize not in RESIZE_METHODS:
+        raise _fail(
+            file, "input.resize", f"is {resize!r}; expected one of {', '.join(RESIZE_METHODS)}"
+        )
+    for key in ("mean", "std"):
+        values = need(key, list, spec, "input.")
+        if len(values) != 3 or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in values
+        ):
+            raise _fail(file, f"input.{key}", "must be 3 numbers (R, G, B)")
+    if any(v <= 0 for v in spec["std"]):
+        raise _fail(file, "input.std", "must be positive")
+    onnx = need("onnx", dict)
+    need("input", str, onnx, "onnx.")
+    need("output", str, onnx, "onnx.")
+    for key in ("title", "description"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            raise _fail(file, key, "must be a string or null")
+    if meta.get("post") is not None and not isinstance(meta["post"], str):
+        raise _fail(file, "post", "must be a URL string or null")
+    if not isinstance(meta.get("metrics") or {}, dict):
+        raise _fail(file, "metrics", "must be an object")
+    examples = meta.get("examples") or []
+    if not isinstance(examples, list):
+        raise _fail(file, "examples", "must be a list of {file, label}")
+    for i, example in enumerate(examples):
+        if not isinstance(example, dict) or not isinstance(example.get("file"), str):
+            raise _fail(file, f"examples[{i}]", "must be an object with a 'file' path")
+        path = folder / example["file"]
+        if not path.is_file():
+            raise _fail(
+                file,
+                f"examples[{i}].file",
+                f"names {example['file']}, which is missing from the bundle",
+                "Copy the image back or remove the entry",
+            )
+    return meta
+
+
+@dataclass
+class Model:
+    """A loaded bundle: metadata from model.json plus a backend that maps images to logits."""
+
+    folder: Path
+    meta: dict
+    backend: str
+    _run: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.meta["name"]
+
+    @property
+    def title(self) -> str:
+        return self.meta.get("title") or self.name
+
+    @property
+    def description(self) -> str:
+        return self.meta.get("description") or ""
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.meta["labels"])
+
+    @property
+    def metrics(self) -> dict:
+        return dict(self.meta.get("metrics") or {})
+
+    @property
+    def post(self) -> str | None:
+        return self.meta.get("post") or None
+
+    @property
+    def examples(self) -> list[tuple[Path, str | None]]:
+        """(absolute path, true label) for each example image."""
+        return [(self.folder / e["file"], e.get("label")) for e in self.meta.get("examples") or []]
+
+    def logits(self, batch: np.ndarray) -> np.ndarray:
+        """Raw logits [batch, num_classes] for a preprocessed float32 batch [batch, 3, H, W]."""
+        return self._run(np.ascontiguousarray(batch, dtype=np.float32))
+
+    def predict(self, image: Any) -> dict[str, float]:
+        """Every label's probability for one image (a path, file, bytes or PIL image).
+
+        Raises BadImage for inputs that aren't usable images.
+        """
+        x = preprocess(open_image(image), self.meta["input"])[None]
+        probs = softmax(self.logits(x))[0]
+        return {label: float(p) for label, p in zip(self.meta["labels"], probs, strict=True)}
+
+
+def load(path: str | os.PathLike, backend: str = "onnx") -> Model:
+    """Load and validate the bundle in folder `path` for inference.
+
+    backend "onnx" (default) runs model.onnx on ONNX Runtime; "torch" rebuilds the network
+    from model.json's `architecture` and loads model.safetensors. Raises BundleError naming
+    the file and field for anything that doesn't match the contract.
+    """
+    folder = Path(path)
+    if backend not in BACKENDS:
+        raise BundleError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    meta = read_model_json(folder)
+    run = _onnx_backend(folder, meta) if backend == "onnx" else _torch_backend(folder, meta)
+    model = Model(folder=folder, meta=meta, backend=backend, _run=run)
+    # One dry run catches an output size that doesn't match the labels before anyone uploads.
+    height, width = meta["input"]["size"]
+    weights = "model.onnx" if backend == "onnx" else "model.safetensors"
+    try:
+        out = model.logits(np.zeros((1, 3, height, width), dtype=np.float32))
+    except BundleError:
+        raise
+    except Exception as error:  # any runtime failure means a broken bundle
+        raise _fail(
+            folder / weights,
+            "",
+            f"fails on a {height}x{width} input ({error})",
+            "Check input.size in model.json or re-export",
+        ) from None
+    if out.ndim != 2 or out.shape[1] != len(meta["labels"]):
+        raise _fail(
+            folder / "model.json",
+            "labels",
+            f"has {len(meta['labels'])} names but {weights} outputs shape {list(out.shape)}",
+            _REEXPORT,
+        )
+    return model
+
+
+def _onnx_backend(folder: Path, meta: dict) -> Callable[[np.ndarray], np.ndarray]:
+    import onnxruntime as ort
+
+    file = folder / "model.onnx"
+    if not file.is_file():
+        raise _fail(
+            file,
+            "",
+            "missing; the ONNX backend needs it",
+            "Re-export the bundle, or serve with --backend torch",
+        )
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = ONNX_THREADS
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # warnings about unused initializers aren't the user's concern
+    try:
+        session = ort.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own exception types
+        raise _fail(
+            file,
+            "",
+            f"is not a valid ONNX model ({str(error).strip()[:200]})",
+            "Re-export the bundle",
+        ) from None
+    input_name, output_name = meta["onnx"]["input"], meta["onnx"]["output"]
+    inputs = {i.name: i for i in session.get_inputs()}
+    outputs = [o.name for o in session.get_outputs()]
+    if input_name not in inputs:
+        raise _fail(
+            folder / "model.json",
+            "onnx.input",
+            f"is {input_name!r} but model.onnx's inputs are {sorted(inputs)}",
+            _REEXPORT,
+        )
+    if output_name not in outputs:
+        raise _fail(
+            folder / "model.json",
+            "onnx.output",
+            f"is {output_name!r} but model.onnx's outputs are {outputs}",
+            _REEXPORT,
+        )
+    shape = inputs[input_name].shape
+    expected = [3, *meta["input"]["size"]]
+    if len(shape) != 4 or any(
+        isinstance(d, int) and d != e for d, e in zip(shape[1:], expected, strict=True)
+    ):
+        raise _fail(
+            folder / "model.json",
+            "input.size",
+            f"is {meta['input']['size']} but model.onnx expects {shape}",
+            _REEXPORT,
+        )
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        return session.run([output_name], {input_name: batch})[0]
+
+    return run
+
+
+def _simple_cnn(widths: list[int], num_classes: int):
+    """The contract's `simple_cnn` (models/README.md), state_dict keys 0.weight, 1.weight, ..."""
+    from torch import nn
+
+    layers: list = []
+    c_in = 3
+    for i, width in enumerate(widths):
+        layers += [
+            nn.Conv2d(c_in, width, 3, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+        ]
+        if i < len(widths) - 1:
+            layers.append(nn.MaxPool2d(2))
+        c_in = width
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)]
+    return nn.Sequential(*layers)
+
+
+def _torch_backend(folder: Path, meta: dict) -> Callable[[np.ndarray], np.ndarray]:
+    file = folder / "model.safetensors"
+    if not file.is_file():
+        raise _fail(
+            file,
+            "",
+            "missing; the PyTorch backend needs it",
+            "Re-export the bundle, or serve with --backend onnx",
+        )
+    try:
+        import torch
+        from safetensors.torch import load_file
+    except ImportError as error:
+        raise BundleError(
+            f"the PyTorch backend needs torch and safetensors ({error}); "
+            "install them or use the ONNX backend"
+        ) from None
+    arch, model_json = meta["architecture"], folder / "model.json"
+    num_classes = arch["num_classes"]
+    if arch["name"] == "simple_cnn":
+        widths = arch.get("widths")
+        if (
+            not isinstance(widths, list)
+            or not widths
+            or not all(isinstance(w, int) and w > 0 for w in widths)
+        ):
+            raise _fail(
+                model_json,
+                "architecture.widths",
+                "simple_cnn needs a list of positive channel widths",
+                _REEXPORT,
+            )
+        network = _simple_cnn(widths, num_classes)
+    else:
+        import torchvision
+
+        try:
+            network = torchvision.models.get_model(
+                arch["name"], weights=None, num_classes=num_classes
+            )
+        except (ValueError, KeyError) as error:
+            raise _fail(
+                model_json,
+                "architecture.name",
+                f"{arch['name']!r} is neither simple_cnn nor a torchvision model ({error})",
+            ) from None
+    try:
+        state = load_file(str(file))
+    except Exception as error:  # safetensors raises its own error types
+        raise _fail(file, "", f"can't be read ({error})", "Re-export the bundle") from None
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        first = str(error).strip().splitlines()[:3]
+        raise _fail(
+            file,
+            "",
+            "doesn't match the architecture in model.json ("
+            + " ".join(line.strip() for line in first)
+            + ")",
+            _REEXPORT,
+        ) from None
+    network.eval()
+    lock = threading.Lock()  # modules with BatchNorm are safe to share, but keep runs serial
+
+    def run(batch: np.ndarray) -> np.ndarray:
+        with lock, torch.inference_mode():
+            return network(torch.from_numpy(batch)).float().numpy()
+
+    return run
+
+
+# ---------------------------------------------------------------------------------------
+# The app
+
+
+def _image_input_class():
+    """gr.Image that hands the raw upload path to our code instead of opening it itself.
+
+    gr.Image's own preprocess calls PIL.Image.open() on every upload, so a text file named
+    .png or a decompression bomb would fail inside Gradio with a generic error; here every
+    check happens in open_image(), which has a message for each case.
+    """
+    import gradio as gr
+
+    class ImageInput(gr.Image):
+        is_template = True  # the frontend renders it with gr.Image's Svelte component
+
+        def preprocess(self, payload):
+            if payload is None:
+                return None
+            if payload.path is not None:
+                return str(payload.path)
+            try:  # a data: URL (pasted or sent as base64 through the API)
+                return super().preprocess(payload)
+            except Exception:  # any decoding failure is the user's input
+                raise gr.Error(
+                    f"The pasted image could not be decoded. Upload a {SUPPORTED} file instead."
+                ) from None
+
+    return ImageInput
+
+
+def _metrics_markdown(metrics: dict) -> str:
+    parts = []
+    if isinstance(metrics.get("accuracy"), int | float):
+        parts.append(f"accuracy **{metrics['accuracy']:.1%}**")
+    if isinstance(metrics.get("error_rate"), int | float):
+        parts.append(f"error rate {metrics['error_rate']:.1%}")
+    if isinstance(metrics.get("valid_loss"), int | float):
+        parts.append(f"loss {metrics['valid_loss']:.3f}")
+    if not parts:
+        return ""
+    n = metrics.get("n_valid")
+    on = f" on {n} validation images" if isinstance(n, int) else " on the validation set"
+    return "Validation" + on + ": " + ", ".join(parts) + "."
+
+
+def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None = None):
+    """The Gradio app for `model`: image in (upload, webcam, paste), top classes out.
+
+    on_predict: a decorator applied to the function that runs the model, called once when
+    the app is built: `build_app(model, on_predict=spaces.GPU)` on a ZeroGPU Space. The
+    decorated function takes the uploaded file's path and returns {label: probability};
+    it raises BadImage (a picklable ValueError) for bad input, which the app shows as a
+    short error message. Unexpected errors are logged with their traceback on the server
+    and shown to the user as one line.
+
+    The returned gr.Blocks has its queue configured (CONCURRENCY, QUEUE_SIZE); launch it
+    with `max_file_size=MAX_FILE_SIZE` (launch() below does), or mount it with
+    gr.mount_gradio_app(..., max_file_size=MAX_FILE_SIZE).
+    """
+    import gradio as gr
+
+    def classify(path: str) -> dict[str, float]:
+        return model.predict(path)
+
+    run_model = on_predict(classify) if on_predict is not None else classify
+
+    def predict(path: str | None) -> dict[str, float] | None:
+        if path is None:
+            return None
+        try:
+            return run_model(path)
+        except BadImage as error:
+            raise gr.Error(str(error), title="Can't use this image") from None
+        except Exception:  # the server keeps running; the user gets one line
+            log.exception("prediction failed for %s", path)
+            raise gr.Error(
+                "Something went wrong while classifying this image; the server log "
+                "has the details. Try another image."
+            ) from None
+
+    n_top = min(5, len(model.labels))
+    with gr.Blocks(title=model.title, analytics_enabled=False) as app:
+        gr.Markdown(f"# {model.title}")
+        if model.description:
+            gr.Markdown(model.description)
+        details = _metrics_markdown(model.metrics)
+        if model.post:
+            details += f" [Read the blog post about this model]({model.post})."
+        if details:
+            gr.Markdown(details.strip())
+        with gr.Row():
+            with gr.Column():
+                image = _image_input_class()(
+                    label="Image",
+                    sources=["upload", "webcam", "clipboard"],
+                    type="filepath",
+                    image_mode=None,
+                    height=320,
+                )
+                button = gr.Button("Classify", variant="primary")
+            with gr.Column():
+                label = gr.Label(num_top_classes=n_top, label="Prediction")
+        if model.examples:
+            gr.Examples(
+                examples=[[str(path)] for path, _ in model.examples],
+                example_labels=[truth or path.stem for path, truth in model.examples],
+                inputs=[image],
+                label="Examples (click one)",
+            )
+        button.click(predict, inputs=image, outputs=label, api_name=API_NAME.lstrip("/"))
+        # Uploading, pasting, taking a photo or clicking an example classifies at once;
+        # that event is for the page only, the API is the button's endpoint.
+        image.change(predict, inputs=image, outputs=label, api_visibility="private")
+    app.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
+    return app
+
+
+def launch(app, **kwargs):
+    """app.launch() with this module's upload limit; keyword arguments pass through."""
+    kwargs.setdefault("max_file_size", MAX_FILE_SIZE)
+    return app.launch(**kwargs)
