@@ -94,7 +94,9 @@ def _check_size(image: Image.Image, name: str) -> None:
         raise BadImage(f'"{name}" has no pixels ({width}x{height}). Try another image.')
 
 
-def open_image(source: str | os.PathLike | io.IOBase | bytes | Image.Image) -> Image.Image:
+def open_image(
+    source: str | os.PathLike | io.IOBase | bytes | Image.Image, name: str | None = None
+) -> Image.Image:
     """Open `source` (a path, a binary file, bytes or a PIL image) as an RGB image.
 
     Applies step 1 of the bundle contract's preprocessing: EXIF orientation, first frame,
@@ -102,9 +104,9 @@ def open_image(source: str | os.PathLike | io.IOBase | bytes | Image.Image) -> I
     message for the user that names the file and says what to do.
     """
     if isinstance(source, Image.Image):
-        _check_size(source, "the image")
+        _check_size(source, name or "the image")
         return to_rgb(source)
-    name = _display_name(source)
+    name = name or _display_name(source)
     if isinstance(source, bytes):
         source = io.BytesIO(source)
     if isinstance(source, str | os.PathLike):
@@ -589,31 +591,33 @@ def _torch_backend(folder: Path, meta: dict) -> Callable[[np.ndarray], np.ndarra
 # The app
 
 
-def _image_input_class():
-    """gr.Image that hands the raw upload path to our code instead of opening it itself.
+def _upload_source(payload: Any) -> tuple[Any, str]:
+    """(something open_image reads, the name to show) for a raw gr.Image payload.
 
-    gr.Image's own preprocess calls PIL.Image.open() on every upload, so a text file named
-    .png or a decompression bomb would fail inside Gradio with a generic error; here every
-    check happens in open_image(), which has a message for each case.
+    The events run with preprocess=False: gr.Image's own preprocess calls PIL.Image.open()
+    on every upload, so a text file named .png or a decompression bomb would fail inside
+    Gradio with a generic message. Here the raw upload goes to open_image(), which has a
+    message for each case.
     """
-    import gradio as gr
+    if isinstance(payload, str | os.PathLike):  # a plain path (direct Python calls)
+        return payload, Path(payload).name
+    if not isinstance(payload, dict):
+        raise BadImage(f"Expected an uploaded image file. Upload a {SUPPORTED} image.")
+    name = Path(payload.get("orig_name") or payload.get("path") or "the image").name
+    if payload.get("path"):
+        return payload["path"], name
+    url = payload.get("url") or ""
+    if url.startswith("data:") and "," in url:  # a base64 data URL sent through the API
+        import base64
+        import binascii
 
-    class ImageInput(gr.Image):
-        is_template = True  # the frontend renders it with gr.Image's Svelte component
-
-        def preprocess(self, payload):
-            if payload is None:
-                return None
-            if payload.path is not None:
-                return str(payload.path)
-            try:  # a data: URL (pasted or sent as base64 through the API)
-                return super().preprocess(payload)
-            except Exception:  # any decoding failure is the user's input
-                raise gr.Error(
-                    f"The pasted image could not be decoded. Upload a {SUPPORTED} file instead."
-                ) from None
-
-    return ImageInput
+        try:
+            return base64.b64decode(url.split(",", 1)[1], validate=False), name
+        except (binascii.Error, ValueError):
+            raise BadImage(
+                "The pasted image could not be decoded. Upload a file instead."
+            ) from None
+    raise BadImage(f"Expected an uploaded image file. Upload a {SUPPORTED} image.")
 
 
 def _metrics_markdown(metrics: dict) -> str:
@@ -647,20 +651,21 @@ def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None
     """
     import gradio as gr
 
-    def classify(path: str) -> dict[str, float]:
-        return model.predict(path)
+    def classify(image: Image.Image) -> dict[str, float]:
+        return model.predict(image)
 
     run_model = on_predict(classify) if on_predict is not None else classify
 
-    def predict(path: str | None) -> dict[str, float] | None:
-        if path is None:
+    def predict(payload: dict | None) -> dict[str, float] | None:
+        if payload is None:  # the image was cleared
             return None
         try:
-            return run_model(path)
+            source, name = _upload_source(payload)
+            return run_model(open_image(source, name))
         except BadImage as error:
             raise gr.Error(str(error), title="Can't use this image") from None
         except Exception:  # the server keeps running; the user gets one line
-            log.exception("prediction failed for %s", path)
+            log.exception("prediction failed for %s", payload)
             raise gr.Error(
                 "Something went wrong while classifying this image; the server log "
                 "has the details. Try another image."
@@ -678,7 +683,7 @@ def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None
             gr.Markdown(details.strip())
         with gr.Row():
             with gr.Column():
-                image = _image_input_class()(
+                image = gr.Image(
                     label="Image",
                     sources=["upload", "webcam", "clipboard"],
                     type="filepath",
@@ -695,10 +700,12 @@ def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None
                 inputs=[image],
                 label="Examples (click one)",
             )
-        button.click(predict, inputs=image, outputs=label, api_name=API_NAME.lstrip("/"))
+        # preprocess=False: predict() gets the raw upload and does every check itself
+        # (see _upload_source).
+        button.click(predict, image, label, api_name=API_NAME.lstrip("/"), preprocess=False)
         # Uploading, pasting, taking a photo or clicking an example classifies at once;
         # that event is for the page only, the API is the button's endpoint.
-        image.change(predict, inputs=image, outputs=label, api_visibility="private")
+        image.change(predict, image, label, api_visibility="private", preprocess=False)
     app.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return app
 

@@ -1,0 +1,71 @@
+"""Find the bundles in a models folder and turn them into Gradio apps.
+
+demos.runtime handles one bundle (and is copied into Space folders); this module adds what
+only the repository needs: discovering bundles, choosing them by name, loading several.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from pathlib import Path
+
+from demos.errors import DemosError
+
+# Names become URL paths (/NAME/) and Space names, so keep them to URL-safe characters.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def find_bundles(models_dir: str | Path) -> dict[str, Path]:
+    """{name: folder} for every sub-folder of `models_dir` holding a model.json, by name."""
+    root = Path(models_dir)
+    if not root.is_dir():
+        raise DemosError(
+            f"{root}: no such folder. Export a model with `python -m training RECIPE` "
+            "or pass --models DIR"
+        )
+    found = {p.parent.name: p.parent for p in root.glob("*/model.json")}
+    return dict(sorted(found.items()))
+
+
+def select_bundles(models_dir: str | Path, names: list[str] | None = None) -> dict[str, Path]:
+    """The bundles called `names` (all of them when empty); unknown names get a suggestion."""
+    bundles = find_bundles(models_dir)
+    if not bundles:
+        raise DemosError(
+            f"{models_dir}: no bundles (folders with a model.json). Export one with "
+            "`python -m training RECIPE` or pass --models DIR"
+        )
+    if not names:
+        chosen = bundles
+    else:
+        chosen = {}
+        for name in names:
+            if name not in bundles:
+                close = difflib.get_close_matches(name, list(bundles), n=1)
+                hint = f', did you mean "{close[0]}"?' if close else "."
+                raise DemosError(
+                    f'Unknown demo "{name}" in {models_dir}{hint} Available: {", ".join(bundles)}'
+                )
+            chosen[name] = bundles[name]
+    for name, folder in chosen.items():
+        if not NAME_PATTERN.match(name):
+            raise DemosError(
+                f"{folder}: the folder name {name!r} can't be a URL path; rename it to "
+                "letters, digits, '.', '_' and '-'"
+            )
+    return chosen
+
+
+def load_demos(folders: dict[str, Path], backend: str = "onnx", *, verbose: bool = False):
+    """{name: (Model, gr.Blocks)} for each bundle folder; a broken bundle raises BundleError."""
+    from demos import runtime
+
+    demos = {}
+    for i, (name, folder) in enumerate(folders.items(), 1):
+        if verbose:
+            print(f"[{i}/{len(folders)}] loading {folder} ({backend})", file=sys.stderr)
+        model = runtime.load(folder, backend=backend)
+        demos[name] = (model, runtime.build_app(model))
+    return demos
