@@ -1,0 +1,121 @@
+"""A content-hash cache of converted posts, kept across builds (and restored in CI).
+
+An entry is a folder named after the hash of the post's bytes, the conversion settings and the
+converter's own source, holding the Markdown page, its assets and ``post.json``. The page files
+stay in the cache: the MkDocs plugin points ``File.generated(abs_src_path=...)`` at them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .convert import Settings, convert
+from .frontmatter import FrontMatter
+
+
+@cache
+def _converter_hash() -> str:
+    """Hash of this package's converter sources: a new converter invalidates every entry."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in {".py", ".j2", ".json"} and path.name != "plugin.py":
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class CachedPost:
+    """A converted post on disk: ``page`` is the Markdown file, ``assets`` map to files."""
+
+    source: Path
+    front: FrontMatter
+    page: Path
+    assets: dict[str, Path]
+    hit: bool
+
+
+class PostCache:
+    def __init__(self, root: str | Path, settings: Settings):
+        self.root = Path(root)
+        self.settings = settings
+        self.used: set[str] = set()
+
+    def key(self, source: Path, data: bytes) -> str:
+        digest = hashlib.sha256()
+        for part in (_converter_hash(), self.settings.key(), source.name):
+            digest.update(part.encode())
+            digest.update(b"\0")
+        digest.update(data)
+        return digest.hexdigest()[:24]
+
+    def get(self, source: Path) -> CachedPost:
+        """The converted post, from the cache or converted now (raises PostError)."""
+        key = self.key(source, source.read_bytes())
+        self.used.add(key)
+        entry = self.root / key
+        manifest = entry / "post.json"
+        if manifest.is_file():
+            return self._load(source, entry, json.loads(manifest.read_text("utf-8")), hit=True)
+        post = convert(source, self.settings)
+        # Written to a temporary folder and renamed, so a build killed half-way never leaves
+        # an entry that looks complete.
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.root))
+        try:
+            (tmp / f"{source.stem}.md").write_text(post.markdown, "utf-8")
+            for name, content in post.assets.items():
+                target = tmp / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
+            record = {"front": _front_to_json(post.front), "page": f"{source.stem}.md",
+                      "assets": sorted(post.assets)}
+            (tmp / "post.json").write_text(json.dumps(record, indent=1), "utf-8")
+            try:
+                os.replace(tmp, entry)
+            except OSError:  # another build wrote the same entry meanwhile: theirs is as good
+                shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return self._load(source, entry, record, hit=False)
+
+    def _load(self, source: Path, entry: Path, record: dict, *, hit: bool) -> CachedPost:
+        return CachedPost(
+            source=source,
+            front=_front_from_json(record["front"]),
+            page=entry / record["page"],
+            assets={name: entry / name for name in record["assets"]},
+            hit=hit,
+        )
+
+    def prune(self) -> None:
+        """Remove the entries this build didn't use (edited or deleted posts)."""
+        if not self.root.is_dir():
+            return
+        for entry in self.root.iterdir():
+            if entry.is_dir() and entry.name not in self.used:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _front_to_json(front: FrontMatter) -> dict:
+    data = dict(front.__dict__)
+    data["date"] = front.date.isoformat()
+    data["hidden_badges"] = sorted(front.hidden_badges)
+    return data
+
+
+def _front_from_json(data: dict) -> FrontMatter:
+    data = dict(data)
+    data["date"] = dt.date.fromisoformat(data["date"])
+    data["hidden_badges"] = set(data["hidden_badges"])
+    return FrontMatter(**data)

@@ -1,0 +1,126 @@
+"""python -m blog: convert, check and start posts without MkDocs.
+
+  python -m blog convert posts/2026-01-31-my-model.ipynb    # prints the Markdown
+  python -m blog check                                       # validates every post
+  python -m blog new "My first model"                        # a dated notebook to start from
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+import nbformat
+
+from .convert import POST_SUFFIXES, Settings, convert
+from .errors import PostError
+from .frontmatter import slugify
+
+
+def cmd_convert(args) -> int:
+    """Print the Markdown page of one post (front matter included); --assets DIR writes its
+    figures too."""
+    post = convert(args.post, Settings(show_stderr=args.show_stderr))
+    sys.stdout.write(post.markdown)
+    if args.assets:
+        for name, content in post.assets.items():
+            target = Path(args.assets) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        print(f"wrote {len(post.assets)} asset(s) to {args.assets}", file=sys.stderr)
+    return 0
+
+
+def cmd_check(args) -> int:
+    """Convert every post in the folder and report each problem; exit 1 if there is any."""
+    folder = Path(args.posts_dir)
+    if not folder.is_dir():
+        raise PostError(folder, "is not a folder.", "Pass the folder that holds your posts.")
+    sources = [p for p in sorted(folder.rglob("*")) if p.suffix in POST_SUFFIXES and p.is_file()
+               and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)]
+    problems = 0
+    slugs: dict[str, Path] = {}
+    for source in sources:
+        try:
+            post = convert(source)
+            if post.front.slug in slugs:
+                raise PostError(source, f"has the same slug `{post.front.slug}` as "
+                                f"{slugs[post.front.slug]}.",
+                                "Rename one of the files or set `slug:` in its front matter.")
+            slugs[post.front.slug] = source
+        except PostError as err:
+            problems += 1
+            print(f"error: {err}", file=sys.stderr)
+        else:
+            state = " (draft)" if post.front.draft else ""
+            print(f"ok     {source}  ->  {post.front.date:%Y/%m/%d}/{post.front.slug}{state}")
+    print(f"{len(sources)} post(s), {problems} with problems.")
+    return 1 if problems else 0
+
+
+def cmd_new(args) -> int:
+    """Create posts/YYYY-MM-DD-slug.ipynb with fastpages front matter, ready to open in Jupyter."""
+    date = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+    path = Path(args.posts_dir) / f"{date.isoformat()}-{slugify(args.title)}.ipynb"
+    if path.exists():
+        raise PostError(path, "already exists.", "Choose another title or remove the file.")
+    header = "\n".join([
+        f'# "{args.title}"',
+        '> "One sentence that says what this post is about."',
+        "",
+        "- toc: true",
+        "- badges: true",
+        "- categories: [" + ", ".join(args.category or ["notes"]) + "]",
+    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(header),
+            nbformat.v4.new_markdown_cell("Write your introduction here."),
+            nbformat.v4.new_code_cell("#hide\n# Setup code that readers don't need to see."),
+            nbformat.v4.new_code_cell("print('Hello, blog!')"),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"},
+                  "language_info": {"name": "python"}},
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m blog", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("convert", help="print one post as Markdown",
+                       description=cmd_convert.__doc__)
+    p.add_argument("post", help="a .ipynb or .md file")
+    p.add_argument("--assets", metavar="DIR", help="also write figures to DIR (default: don't)")
+    p.add_argument("--show-stderr", action="store_true", help="keep stderr outputs (default: drop)")
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("check", help="validate every post", description=cmd_check.__doc__)
+    p.add_argument("posts_dir", nargs="?", default="posts", help="folder of posts (default: posts)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("new", help="start a new notebook post", description=cmd_new.__doc__)
+    p.add_argument("title", help='the post\'s title, e.g. "Is it a bear?"')
+    p.add_argument("--date", help="YYYY-MM-DD (default: today)")
+    p.add_argument("--category", action="append", help="a category (repeatable; default: notes)")
+    p.add_argument("--posts-dir", default="posts", help="where to create it (default: posts)")
+    p.set_defaults(func=cmd_new)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PostError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1

@@ -1,0 +1,222 @@
+"""The MkDocs adapter: posts/ -> converted pages for mkdocs-material's blog plugin.
+
+Kept deliberately thin (MkDocs 1.x is unmaintained; this is the part to port to another
+generator). It asks :mod:`blog.cache` for each post and hands MkDocs ``File.generated`` objects
+whose ``abs_src_path`` is the cached page, because Material's blog plugin opens posts from disk.
+Nothing is written into ``posts/`` or the docs folder.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import posixpath
+from pathlib import Path
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files
+
+from .cache import PostCache
+from .convert import POST_SUFFIXES, Settings
+from .errors import PostError
+
+log = logging.getLogger("mkdocs.plugins.notebook-posts")
+
+MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+BADGES = ("colab", "github", "binder", "download")
+
+
+class NotebookPostsConfig(Config):
+    posts_dir = c.Type(str, default="posts")  # the author's posts, relative to mkdocs.yml
+    cache_dir = c.Type(str, default=".cache/blog")  # converted posts, relative to mkdocs.yml
+    show_stderr = c.Type(bool, default=False)  # keep stderr outputs (warnings) in posts
+    max_output_kb = c.Type(int, default=2048)  # one output larger than this fails the build
+    repo = c.Optional(c.Type(str))  # "user/repo" for the badges; default: from repo_url
+    branch = c.Type(str, default="main")  # the branch the badges point at
+    badges = c.ListOfItems(c.Choice(BADGES), default=list(BADGES))  # which badges posts get
+    mathjax = c.Type(str, default=MATHJAX_CDN)  # MathJax 3 script (a URL or a docs-relative path)
+
+
+class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
+    """Convert posts/*.ipynb|*.md and add them where Material's blog plugin looks for posts."""
+
+    def __init__(self):
+        self.is_serve = False
+        self.cache: PostCache | None = None
+        self.posts: dict[Path, File] = {}
+        self.aliases: dict[Path, list[str]] = {}
+
+    def on_startup(self, *, command, dirty):
+        self.is_serve = command == "serve"
+
+    def on_config(self, config: MkDocsConfig):
+        root = Path(config.config_file_path or ".").resolve().parent
+        self.posts_dir = (root / self.config.posts_dir).resolve()
+        if not self.posts_dir.is_dir():
+            raise PluginError(f"notebook-posts: the posts folder {self.posts_dir} does not "
+                              "exist. Create it, or set `posts_dir` in mkdocs.yml.")
+        repo = self.config.repo or _github_repo(config.repo_url)
+        settings = Settings(
+            show_stderr=self.config.show_stderr,
+            max_output_kb=self.config.max_output_kb,
+            repo=repo,
+            branch=self.config.branch,
+            posts_dir=os.path.relpath(self.posts_dir, root).replace(os.sep, "/"),
+            badges=tuple(self.config.badges),
+        )
+        self.cache = PostCache(root / self.config.cache_dir, settings)
+        # MathJax reads the spans pymdownx.arithmatex (generic mode) leaves in the page.
+        config.extra_javascript.append("assets/javascripts/mathjax-config.js")
+        config.extra_javascript.append(self.config.mathjax)
+        return config
+
+    # Runs before Material's blog plugin (priority -50), which must find the posts as files.
+    @event_priority(0)
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
+        target = _material_posts_dir(config)
+        self.posts.clear()
+        self.aliases.clear()
+        errors: list[PostError] = []
+        seen: dict[tuple[str, str], Path] = {}
+        for source in sorted(self.posts_dir.rglob("*")):
+            if not source.is_file() or _ignored(source.relative_to(self.posts_dir)):
+                continue
+            rel = source.relative_to(self.posts_dir).as_posix()
+            if source.suffix not in POST_SUFFIXES:
+                # Images and data next to the posts keep their relative links working.
+                _add(files, File.generated(config, f"{target}/{rel}",
+                                           abs_src_path=str(source)))
+                continue
+            try:
+                post = self.cache.get(source)
+                key = ("slug", post.front.slug)
+                if key in seen:
+                    raise PostError(source, f"has the same slug `{post.front.slug}` as "
+                                    f"{seen[key].relative_to(self.posts_dir.parent)}.",
+                                    "Rename one of the files or set `slug:` in its front matter.")
+                seen[key] = source
+            except PostError as err:
+                errors.append(err)
+                if self.is_serve:
+                    # Show the problem where the post would be, and keep the server running.
+                    log.error(str(err))
+                    page = self._error_page(source, err)
+                    _add(files, File.generated(config, f"{target}/{source.stem}.md",
+                                               content=page))
+                continue
+            page_uri = posixpath.join(target, posixpath.dirname(rel), f"{source.stem}.md")
+            file = File.generated(config, page_uri, abs_src_path=str(post.page))
+            _add(files, file)
+            self.posts[source] = file
+            self.aliases[source] = post.front.aliases
+            folder = posixpath.join(target, posixpath.dirname(rel))
+            for name, path in post.assets.items():
+                _add(files, File.generated(config, posixpath.join(folder, name),
+                                           abs_src_path=str(path)))
+        if errors and not self.is_serve:
+            count = f"{len(errors)} post{'s' if len(errors) > 1 else ''} can't be published"
+            raise PluginError(f"{count}:\n" + "\n".join(f"  {e}" for e in errors))
+        return files
+
+    def on_page_markdown(self, markdown, /, *, page, config, files):
+        image = page.meta.get("image")
+        if isinstance(image, str) and page.file in self.posts.values():
+            # The image is relative to the post; social sites need its absolute address.
+            if image.startswith(("http://", "https://")):
+                page.meta["og_image"] = image
+            else:
+                src = posixpath.normpath(posixpath.join(posixpath.dirname(page.file.src_uri),
+                                                        image))
+                file = files.get_file_from_path(src)
+                if file is not None:
+                    page.meta["og_image"] = (config.site_url or "/").rstrip("/") + "/" + file.url
+        return markdown
+
+    def on_serve(self, server, /, *, config, builder):
+        server.watch(str(self.posts_dir))
+        return server
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._write_aliases(config)
+        if self.cache:
+            self.cache.prune()
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _error_page(self, source: Path, err: PostError) -> str:
+        from .frontmatter import parse_filename
+
+        try:
+            date, slug = parse_filename(source)
+        except PostError:
+            date, slug = None, source.stem
+        import datetime as dt
+
+        date = date or dt.date.today()
+        message = html.escape(str(err))
+        return (f"---\ndate:\n  created: {date.isoformat()}\nslug: {slug}\n---\n\n"
+                f"# Can't publish {source.name}\n\n<!-- more -->\n\n"
+                f'!!! failure "This post has an error"\n\n    {message}\n\n'
+                "    Fix the file and save it: this page reloads by itself.\n")
+
+    def _write_aliases(self, config: MkDocsConfig) -> None:
+        """Old addresses (fastpages `permalink`, Quarto `aliases`) redirect to the post."""
+        for source, aliases in self.aliases.items():
+            file = self.posts.get(source)
+            if not file or not aliases:
+                continue
+            target = "/" + file.url
+            base = (config.site_url or "/").rstrip("/")
+            for alias in aliases:
+                rel = alias.strip("/")
+                if not rel:
+                    continue
+                name = rel if rel.endswith(".html") else f"{rel}/index.html"
+                out = Path(config.site_dir) / name
+                out.parent.mkdir(parents=True, exist_ok=True)
+                url = html.escape(_join_site(base, target), quote=True)
+                out.write_text(
+                    f'<!doctype html><meta charset="utf-8"><title>Redirecting</title>'
+                    f'<link rel="canonical" href="{url}">'
+                    f'<meta http-equiv="refresh" content="0; url={url}">'
+                    f'<a href="{url}">This post has moved.</a>\n', "utf-8")
+
+
+def _join_site(base: str, path: str) -> str:
+    from urllib.parse import urlparse
+
+    prefix = urlparse(base).path.rstrip("/") if base.startswith("http") else ""
+    return prefix + path
+
+
+def _add(files: Files, file: File) -> None:
+    existing = files.get_file_from_path(file.src_uri)
+    if existing is not None:
+        files.remove(existing)
+    files.append(file)
+
+
+def _ignored(rel: Path) -> bool:
+    # Checkpoints, hidden files and folders starting with "_" (drafts kept out of the site).
+    return any(part.startswith((".", "_")) or part == ".ipynb_checkpoints" for part in rel.parts)
+
+
+def _material_posts_dir(config: MkDocsConfig) -> str:
+    """Where Material's blog plugin looks for posts, relative to the docs folder."""
+    for name, plugin in config.plugins.items():
+        if name.split("/")[-1] == "blog" and hasattr(plugin, "config"):
+            blog_dir = plugin.config.blog_dir
+            return posixpath.normpath(plugin.config.post_dir.format(blog=blog_dir))
+    raise PluginError("notebook-posts needs mkdocs-material's blog plugin: add `- blog` "
+                      "after `- notebook-posts` under `plugins:` in mkdocs.yml.")
+
+
+def _github_repo(repo_url: str | None) -> str | None:
+    if repo_url and "github.com/" in repo_url:
+        return repo_url.split("github.com/", 1)[1].strip("/").removesuffix(".git") or None
+    return None
