@@ -87,8 +87,8 @@ def _check_size(image: Image.Image, name: str) -> None:
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise BadImage(
-            f'"{name}" is {width}x{height} pixels, more than this demo accepts '
-            f"({MAX_PIXELS // 1_000_000} megapixels). Resize it and try again."
+            f'"{name}" is too large: {width}x{height} pixels, over the '
+            f"{MAX_PIXELS // 1_000_000} megapixels this demo accepts. Resize it and try again."
         )
     if width == 0 or height == 0:
         raise BadImage(f'"{name}" has no pixels ({width}x{height}). Try another image.')
@@ -138,9 +138,9 @@ def open_image(
             # Animated GIF/WebP/APNG: the contract takes the first frame.
             image.seek(0)
             image.load()
-        except (OSError, ValueError, SyntaxError, EOFError) as error:
+        except (OSError, ValueError, SyntaxError, EOFError):
             raise BadImage(
-                f'"{name}" is truncated or corrupt ({error}). Re-save it and try again.'
+                f'"{name}" is truncated or corrupt. Re-save or download it again and retry.'
             ) from None
         except MemoryError:
             raise BadImage(f'"{name}" is too large to decode. Resize it and try again.') from None
@@ -656,16 +656,16 @@ def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None
 
     run_model = on_predict(classify) if on_predict is not None else classify
 
-    def predict(payload: dict | None) -> dict[str, float] | None:
-        if payload is None:  # the image was cleared
+    def predict(image: dict | None) -> dict[str, float] | None:
+        if image is None:  # the image was cleared
             return None
         try:
-            source, name = _upload_source(payload)
+            source, name = _upload_source(image)
             return run_model(open_image(source, name))
         except BadImage as error:
             raise gr.Error(str(error), title="Can't use this image") from None
         except Exception:  # the server keeps running; the user gets one line
-            log.exception("prediction failed for %s", payload)
+            log.exception("prediction failed for %s", image)
             raise gr.Error(
                 "Something went wrong while classifying this image; the server log "
                 "has the details. Try another image."

@@ -15,6 +15,7 @@ import copy
 import json
 import platform
 import shutil
+import warnings
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -100,20 +101,30 @@ def _train():
     with torch.no_grad():
         accuracy = float((model(x).argmax(1).numpy() == targets).mean())
     buffer = io.BytesIO()
-    # The TorchScript exporter: the dynamo one needs onnxscript, which the project doesn't install.
-    torch.onnx.export(
-        model,
-        torch.zeros(1, 3, *SIZE),
-        buffer,
-        input_names=["image"],
-        output_names=["logits"],
-        dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
-        opset_version=17,
-        dynamo=False,
-    )
+    export_onnx(model, buffer)
     state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
     _trained.update(weights=state, onnx=buffer.getvalue(), accuracy=accuracy)
     return state, buffer.getvalue(), accuracy
+
+
+def export_onnx(model, file) -> None:
+    """Export `model` as the contract says: input "image", output "logits", dynamic batch."""
+    import torch
+
+    # The TorchScript exporter: the dynamo one needs onnxscript, which the project doesn't
+    # install; its deprecation warnings are torch's business, not these tests'.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            model,
+            torch.zeros(1, 3, *SIZE),
+            file,
+            input_names=["image"],
+            output_names=["logits"],
+            dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
 
 
 def _version(package: str) -> str:
