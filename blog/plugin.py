@@ -105,9 +105,13 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 if self.is_serve:
                     # Show the problem where the post would be, and keep the server running.
                     log.error(str(err))
-                    page = self._error_page(source, err)
+                    # Material's blog plugin reads posts from disk, so the page is a file.
+                    page = self.cache.root / "errors" / f"{source.stem}.md"
+                    page.parent.mkdir(parents=True, exist_ok=True)
+                    page.write_text(self._error_page(source, err), "utf-8")
+                    self.cache.used.add("errors")
                     _add(files, File.generated(config, f"{target}/{source.stem}.md",
-                                               content=page))
+                                               abs_src_path=str(page)))
                 continue
             page_uri = posixpath.join(target, posixpath.dirname(rel), f"{source.stem}.md")
             file = File.generated(config, page_uri, abs_src_path=str(post.page))
