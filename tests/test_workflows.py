@@ -86,7 +86,7 @@ _AnyTagLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, 
 
 
 def load_yaml(path: Path) -> dict:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_AnyTagLoader)  # noqa: S506
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_AnyTagLoader)
 
 
 def triggers(workflow: dict) -> dict:
@@ -203,16 +203,24 @@ def test_pages_caches_the_blog_conversions_before_building(pages):
     assert cache_at < build_at
 
 
-def test_pages_builds_strict_and_deploys_the_built_folder(pages):
+def test_pages_builds_strict_with_the_pages_address(pages):
+    build = pages["jobs"]["build"]
+    (mkdocs,) = [s for s in build["steps"] if "mkdocs build" in s.get("run", "")]
+    assert re.fullmatch(r"mkdocs build --strict\s*", mkdocs["run"])
+    # mkdocs.yml reads site_url from SITE_URL; configure-pages knows the real address.
+    (configure,) = steps_using(build, "actions/configure-pages")
+    expected = "${{ steps." + configure["id"] + ".outputs.base_url }}/"
+    assert mkdocs["env"]["SITE_URL"] == expected
+    assert "SITE_URL" in (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+
+
+def test_pages_deploys_the_built_folder(pages):
     build, deploy = pages["jobs"]["build"], pages["jobs"]["deploy"]
-    assert re.search(r"mkdocs build --strict\b", run_steps(build))
     (upload,) = steps_using(build, "actions/upload-pages-artifact")
     (deployment,) = steps_using(deploy, "actions/deploy-pages")
     assert deploy["needs"] == "build"
     assert deploy["environment"]["name"] == "github-pages"
-    assert deploy["environment"]["url"] == (
-        "${{ steps.%s.outputs.page_url }}" % deployment["id"]  # noqa: UP031
-    )
+    assert deploy["environment"]["url"] == "${{ steps." + deployment["id"] + ".outputs.page_url }}"
     # What is uploaded must be where MkDocs writes the site.
     if not (REPO / "mkdocs.yml").is_file():
         pytest.fail(f"{REPO / 'mkdocs.yml'} is missing: the Pages workflow builds the site from it")
