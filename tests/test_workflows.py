@@ -70,11 +70,10 @@ def describe(findings: list[dict]) -> str:
 
 
 class _AnyTagLoader(yaml.SafeLoader):
-    """SafeLoader that reads MkDocs' `!!python/name:` and `!ENV` tags as null instead of failing."""
+    """SafeLoader that reads unknown tags (MkDocs' `!!python/name:`, `!ENV`) as null."""
 
 
 _AnyTagLoader.add_multi_constructor("", lambda loader, suffix, node: None)
-_AnyTagLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
 
 
 def load_yaml(path: Path) -> dict:
