@@ -13,6 +13,7 @@ examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import socket
 import sys
@@ -74,13 +75,15 @@ def create_app(
 
     The loaded demos are in `app.state.demos` ({name: (Model, gr.Blocks)}).
     """
+    # Names are checked before the heavy imports, so a typo fails at once.
+    folders = select_bundles(models_dir, names)
     import gradio as gr
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
 
     from demos import runtime
 
-    demos = load_demos(select_bundles(models_dir, names), backend, verbose=verbose)
+    demos = load_demos(folders, backend, verbose=verbose)
     app = FastAPI(title="Demos", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.demos = demos
     page = _index_page(demos)
@@ -122,8 +125,10 @@ def run(args: argparse.Namespace) -> int:
     server = uvicorn.Server(
         uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
     )
-    # uvicorn handles SIGINT/SIGTERM itself: it finishes open requests, runs the apps'
-    # shutdown hooks (which stop Gradio's queues) and returns.
-    server.run()
+    # uvicorn handles SIGINT/SIGTERM itself: it finishes open requests and runs the apps'
+    # shutdown hooks (which stop Gradio's queues), then re-raises the signal. Ctrl-C is
+    # how this server is meant to stop, so that is a normal exit.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
     print("Stopped.", file=sys.stderr)
     return 0

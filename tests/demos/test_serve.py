@@ -1,0 +1,142 @@
+"""`python -m demos serve`: every bundle in one process, index at /, each app at /NAME/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import free_port
+from gradio_client import Client, handle_file
+
+from demos import runtime
+from demos.errors import DemosError
+from demos.serve import create_app
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read().decode()
+
+
+def test_index_lists_every_demo(served):
+    page = _get(served + "/")
+    assert '<a href="/colours/">Colours</a>' in page
+    assert '<a href="/colours-crop/">Colours (crop)</a>' in page
+    assert "100.0% accuracy" in page
+
+
+@pytest.mark.parametrize("name", ["colours", "colours-crop"])
+def test_each_app_predicts_at_its_path(name, served, models_dir):
+    client = Client(f"{served}/{name}/", verbose=False)
+    for label in ("red", "blue"):
+        image = models_dir / name / "examples" / f"{label}_0.png"
+        result = client.predict(handle_file(str(image)), api_name=runtime.API_NAME)
+        assert result["label"] == label
+
+
+def test_bad_input_on_a_mounted_app(served, bad_images, models_dir):
+    client = Client(f"{served}/colours/", verbose=False)
+    path, phrase = bad_images["text_named_png"]
+    with pytest.raises(Exception, match=phrase):
+        client.predict(handle_file(str(path)), api_name=runtime.API_NAME)
+    good = models_dir / "colours" / "examples" / "green_0.png"
+    assert client.predict(handle_file(str(good)), api_name=runtime.API_NAME)["label"] == "green"
+
+
+def test_named_selection_and_did_you_mean(models_dir):
+    app = create_app(models_dir, ["colours-crop"])
+    assert list(app.state.demos) == ["colours-crop"]
+    with pytest.raises(DemosError, match='Unknown demo "colour".*did you mean "colours"'):
+        create_app(models_dir, ["colour"])
+
+
+def test_broken_bundle_fails_at_startup_naming_the_file(make_bundle, tmp_path):
+    make_bundle(tmp_path, "good")
+    broken = make_bundle(tmp_path, "broken", remove=("model.onnx",))
+    with pytest.raises(runtime.BundleError, match=str(broken / "model.onnx")):
+        create_app(tmp_path)
+    with pytest.raises(DemosError, match="no bundles"):
+        create_app(tmp_path / "good" / "examples")
+
+
+def _demos(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    return subprocess.run(
+        [sys.executable, "-m", "demos", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        **kwargs,
+    )
+
+
+def test_cli_errors_are_one_line_without_traceback(models_dir, make_bundle, tmp_path):
+    result = _demos("serve", "colour", "--models", str(models_dir))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f'error: Unknown demo "colour" in {models_dir}, did you mean "colours"? '
+        "Available: colours, colours-crop"
+    ]
+    shutil.copytree(models_dir / "colours", tmp_path / "mislabelled")
+    (tmp_path / "mislabelled" / "model.json").write_text(
+        (tmp_path / "mislabelled" / "model.json").read_text().replace("model-bundle/1", "v2")
+    )
+    result = _demos("serve", "mislabelled", "--models", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{tmp_path / 'mislabelled' / 'model.json'}: field 'format'" in result.stderr
+
+
+def test_cli_refuses_a_busy_port(served, models_dir):
+    port = served.rsplit(":", 1)[1]
+    result = _demos("serve", "--models", str(models_dir), "--port", port)
+    assert result.returncode == 2
+    assert f"can't listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_cli_serves_until_ctrl_c(models_dir):
+    port = free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "demos", "serve", "--models", str(models_dir), "--port", str(port)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                page = _get(f"http://127.0.0.1:{port}/")
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        assert "/colours-crop/" in page
+        client = Client(f"http://127.0.0.1:{port}/colours/", verbose=False)
+        image = models_dir / "colours" / "examples" / "red_0.png"
+        assert client.predict(handle_file(str(image)), api_name="/predict")["label"] == "red"
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        stderr = process.stderr.read()
+        assert process.returncode == 0, stderr
+        assert "Traceback" not in stderr
+        assert f"Serving 2 demo(s) at http://127.0.0.1:{port}/" in stderr
+        assert stderr.rstrip().endswith("Stopped.")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
