@@ -21,7 +21,11 @@ $(INSTALLED): pyproject.toml
 preview: $(INSTALLED)
 	$(BIN)/mkdocs serve --dev-addr $(HOST):$(PORT)
 
-test: $(INSTALLED)
+# MathJax for the browser tests (they run offline; the site itself uses a CDN).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+
+test: $(INSTALLED) node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
