@@ -1,0 +1,89 @@
+"""`python -m training RECIPE [PATH] [options]`: a thin layer over recipes, train and export."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from . import recipes
+from .config import Config, field_help
+
+EPILOG = """examples:
+  python -m training digits                      # offline sample, ~30 s on 2 CPU cores
+  python -m training pets                        # downloads Oxford-IIIT Pets, resnet34
+  python -m training folder data/bears --epochs 4
+  python -m training csv labels.csv --arch resnet18 --no-pretrained
+Each recipe's --help shows its own defaults: python -m training digits --help"""
+
+RECIPE_HELP = {
+    "digits": "scikit-learn's handwritten digits, offline: a small CNN from scratch",
+    "pets": "Oxford-IIIT Pets, labels from file names, resnet34 fine_tune(1)",
+    "folder": "PATH with one subfolder per label (or train/ and valid/ folders)",
+    "csv": "FILE with columns fname,label[,is_valid]",
+}
+HIDDEN = {"recipe"}  # set by the subcommand itself
+
+
+def _add_options(parser: argparse.ArgumentParser, defaults: Config, positional_path: bool):
+    helps = field_help()
+    for f in dataclasses.fields(Config):
+        if f.name in HIDDEN or (f.name == "path" and positional_path):
+            continue
+        default = getattr(defaults, f.name)
+        flag = "--" + f.name.replace("_", "-")
+        text = helps[f.name] + " (default: %(default)s)"
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
+                                help=helps[f.name] + f" (default: {default})")
+        elif isinstance(default, list):
+            parser.add_argument(flag, type=int, nargs="+", default=default, metavar="N",
+                                help=text)
+        else:
+            parser.add_argument(flag, type=type(default), default=default,
+                                metavar=f.name.upper(), help=text)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python -m training",
+        description="Fine-tune an image classifier the fastai way in plain PyTorch and export "
+                    "a model bundle (model.json, model.safetensors, model.onnx, examples/, "
+                    "report/) to models/<name>/.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = top.add_subparsers(dest="recipe", metavar="RECIPE", required=True)
+    for name in recipes.NAMES:
+        defaults = recipes.config(name)
+        p = sub.add_parser(name, help=RECIPE_HELP[name], description=RECIPE_HELP[name])
+        positional = name in ("folder", "csv")
+        if positional:
+            p.add_argument("path", metavar="FILE" if name == "csv" else "PATH",
+                           help=RECIPE_HELP[name])
+        _add_options(p, defaults, positional)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = vars(parser().parse_args(argv))
+    name = args.pop("recipe")
+    from . import ExportError, WeightsUnavailable, export, train
+    from .data import DataError
+
+    try:
+        config = recipes.prepare(recipes.config(name, **args))
+        result = train(config)
+        if result is None:  # a torchrun worker other than the first: process 0 exports
+            return 0
+        path = export(result)
+    except (DataError, WeightsUnavailable, ExportError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as interrupt:
+        print(f"\nstopped: {interrupt or 'interrupted'}", file=sys.stderr)
+        return 130
+    m = result.metrics
+    note = " (interrupted: best epoch so far)" if result.interrupted else ""
+    print(f"accuracy {m['accuracy']:.4f}, error_rate {m['error_rate']:.4f} on {m['n_valid']} "
+          f"validation images; trained in {result.seconds:.1f} s{note}")
+    print(f"wrote {path}/ (model.json, model.safetensors, model.onnx, examples/, report/)")
+    return 0

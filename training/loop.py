@@ -1,0 +1,354 @@
+"""The training run, top to bottom: data, model, (lr_find), fine_tune's cycles, final metrics.
+
+`train(config)` returns a `Result` holding the trained model and everything the report and
+the bundle need; `training.export(result)` writes the bundle. Under `torchrun` the same code
+trains with DistributedDataParallel: each process takes its share of every epoch's batches,
+and process 0 validates, prints and returns the result (the others return None).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import augment as aug
+from . import data as data_mod
+from . import models, schedule
+from .config import Config
+from .images import IMAGENET_MEAN, IMAGENET_STD
+
+
+@dataclass
+class Result:
+    config: Config  # the resolved config, as saved in model.json's recipe
+    model: torch.nn.Module  # the trained network, on the CPU, in eval mode
+    labels: list[str]
+    data: data_mod.Data
+    history: list[dict] = field(default_factory=list)  # one row per epoch (the printed table)
+    metrics: dict = field(default_factory=dict)  # accuracy, error_rate, valid_loss, n_valid, ...
+    probs: torch.Tensor | None = None  # validation probabilities (n_valid, n_classes)
+    losses: torch.Tensor | None = None  # validation loss per image
+    lr_find: dict | None = None  # lrs, losses, suggestion (when config.lr_find)
+    interrupted: bool = False  # stopped by Ctrl-C; the model is the best epoch so far
+    schedule: list[dict] = field(default_factory=list)  # per step: phase, pos, LRs, momenta
+    seconds: float = 0.0
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} asked for, but torch sees no CUDA GPU; "
+                           "use --device cpu or auto")
+    return device
+
+
+def load_data(config: Config) -> data_mod.Data:
+    """Items by `labels_from`, then split, checked and decoded (see training.data)."""
+    if config.labels_from == "folder":
+        items, skipped = data_mod.items_from_folders(config.path)
+    elif config.labels_from == "regex":
+        items, skipped = data_mod.items_from_regex(config.path, config.label_regex)
+    elif config.labels_from == "csv":
+        items, skipped = data_mod.items_from_csv(config.path), []
+    else:
+        raise data_mod.DataError(f"labels_from must be folder, regex or csv, "
+                                 f"not {config.labels_from!r}")
+    return data_mod.load(items, config, skipped)
+
+
+class Batches:
+    """Turns stored uint8 images into normalized float batches on the device."""
+
+    def __init__(self, config: Config, device: torch.device, generator: torch.Generator):
+        self.config, self.device, self.g = config, device, generator
+        self.mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
+        self.std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
+        self.memory_format = (torch.channels_last if config.channels_last
+                              else torch.contiguous_format)
+
+    def _finish(self, x: torch.Tensor) -> torch.Tensor:
+        return ((x - self.mean) / self.std).contiguous(memory_format=self.memory_format)
+
+    def train(self, images: torch.Tensor, size: int) -> torch.Tensor:
+        x = images.to(self.device, non_blocking=True)
+        return self._finish(aug.augment(x, self.config, (size, size), self.g))
+
+    def valid(self, images: torch.Tensor) -> torch.Tensor:
+        return self._finish(images.to(self.device, non_blocking=True).float() / 255)
+
+
+def evaluate(model, dataset: data_mod.Dataset, batches: Batches, batch_size: int, autocast,
+             tta: bool = False):
+    """Validation probabilities and per-image cross-entropy (optionally fastai-style TTA)."""
+    model.eval()
+    outputs = []
+    with torch.no_grad(), autocast():
+        for start in range(0, len(dataset), batch_size * 2):
+            images = dataset.images[start:start + batch_size * 2]
+            if not tta:
+                logits = model(batches.valid(images)).float()
+                outputs.append(logits.softmax(1).cpu())
+                continue
+            # fastai's tta: 4 augmented passes averaged, then 25% of the plain prediction.
+            plain = model(batches.valid(images)).float().softmax(1)
+            size = images.shape[-1]
+            augmented = torch.stack([model(batches.train(images, size)).float().softmax(1)
+                                     for _ in range(4)]).mean(0)
+            outputs.append(torch.lerp(augmented, plain, 0.25).cpu())
+    probs = torch.cat(outputs)
+    losses = F.nll_loss(probs.clamp_min(1e-12).log(), dataset.targets, reduction="none")
+    return probs, losses
+
+
+def lr_find(model, train, batches: Batches, opt, config: Config, autocast, steps: int = 100,
+            start_lr: float = 1e-7, end_lr: float = 10.0) -> dict:
+    """fastai's LR range test: exponential LRs, smoothed loss, stop on divergence; undone after."""
+    saved = copy.deepcopy(model.state_dict())
+    model.train()
+    lrs, losses = [], []
+    smooth, best, n = 0.0, math.inf, len(train)
+    batch_size = min(config.batch_size, n)
+    order = torch.randperm(n, generator=batches.g)
+    for step in range(steps):
+        lr = start_lr * (end_lr / start_lr) ** (step / (steps - 1))
+        for group in opt.param_groups:
+            group["lr"], group["betas"] = lr, (0.9, schedule.BETA2)
+        start = (step * batch_size) % max(n - batch_size + 1, 1)
+        idx = order[start:start + batch_size]
+        x, y = batches.train(train.images[idx], config.size), train.targets[idx].to(batches.device)
+        with autocast():
+            loss = F.cross_entropy(model(x).float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        # fastai's smoothed loss: an exponential moving average with bias correction.
+        smooth = 0.98 * smooth + 0.02 * loss.item()
+        value = smooth / (1 - 0.98 ** (step + 1))
+        lrs.append(lr)
+        losses.append(value)
+        best = min(best, value)
+        if not math.isfinite(value) or value > 4 * best:
+            break
+    model.load_state_dict(saved)
+    # Like fastai, suggest from the curve without its first 10% and its last 5 points.
+    lo, hi = steps // 10, max(len(lrs) - 5, steps // 10 + 2)
+    return {"lrs": lrs, "losses": losses, "suggestion": valley(lrs[lo:hi], losses[lo:hi])}
+
+
+def valley(lrs: list[float], losses: list[float]) -> float:
+    """The LR halfway along the longest run of decreasing losses (fastai's "valley")."""
+    n = len(losses)
+    if n == 0:
+        return 1e-3
+    chain = [1] * n  # chain[i]: the longest strictly decreasing subsequence ending at i
+    for i in range(n):
+        for j in range(i):
+            if losses[i] < losses[j]:
+                chain[i] = max(chain[i], chain[j] + 1)
+    end = max(range(n), key=lambda i: (chain[i], -i))
+    first = end - chain[end] + 1
+    return float(lrs[first + (end - first) // 2])
+
+
+def _setup_distributed():
+    """(rank, world size, local rank); starts the process group under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, 0
+    import torch.distributed as dist
+
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    if torch.cuda.is_available():
+        torch.cuda.set_device(local)
+    return dist.get_rank(), world, local
+
+
+def _epoch_sizes(config: Config, total_epochs: int) -> list[int]:
+    """Image size per epoch: `size` throughout, or growing from size/2 (progressive resizing)."""
+    if not config.progressive or total_epochs < 2:
+        return [config.size] * total_epochs
+    small = config.size // 2
+    return [int(round((small + (config.size - small) * e / (total_epochs - 1)) / 8) * 8)
+            for e in range(total_epochs)]
+
+
+def _print_row(row: dict, header: bool = False) -> None:
+    names = ["epoch", "train_loss", "valid_loss", "error_rate", "time"]
+    if header:
+        tqdm.write("  ".join(f"{n:>10}" for n in names))
+    minutes, seconds = divmod(int(round(row["time"])), 60)
+    tqdm.write(f"{row['epoch']:>10}  {row['train_loss']:>10.6f}  {row['valid_loss']:>10.6f}  "
+               f"{row['error_rate']:>10.6f}  {minutes:>7}:{seconds:02d}")
+
+
+def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False) -> Result | None:
+    """Train per `config` (resolved first); returns the Result on process 0 (None on others)."""
+    config = config.resolved()
+    started = time.time()
+    rank, world, local = _setup_distributed()
+    main = rank == 0
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = torch.device("cuda", local) if world > 1 and torch.cuda.is_available() \
+        else pick_device(config.device)
+    say = (lambda *a: None) if (quiet or not main) else tqdm.write
+
+    # --- data: every image checked and decoded once, before any training ---
+    data = data or load_data(config)
+    if data.skipped:
+        say(data_mod.describe_skipped(data.skipped))
+    say(f"{len(data.train)} training and {len(data.valid)} validation images, "
+        f"{len(data.labels)} labels, on {device}")
+    g = torch.Generator().manual_seed(config.seed + rank)
+    batches = Batches(config, device, g)
+    mix_rng = np.random.default_rng(config.seed + rank)
+
+    # --- model ---
+    model = models.build(config.arch, len(data.labels), config.pretrained and
+                         config.arch != "simple_cnn", config.widths, config.seed)
+    model = model.to(device, memory_format=batches.memory_format)
+    groups = models.layer_groups(model, config.arch)
+    norm_ids = models.norm_parameters(model)
+    use_bf16 = config.bf16 and device.type == "cuda"
+
+    def autocast():
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16)
+
+    forward = torch.compile(model) if config.compile else model
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=config.label_smoothing, reduction="none")
+
+    # --- lr_find (optional): its valley becomes base_lr ---
+    found = None
+    plan = schedule.phases(config, len(groups))
+    if config.lr_find:
+        if plan and plan[0].frozen:
+            models.freeze(model, groups)
+        opt = schedule.optimizer(model, groups, norm_ids, config.weight_decay)
+        found = lr_find(forward, data.train, batches, opt, config, autocast)
+        say(f"lr_find: the valley is at {found['suggestion']:.2e}; training with it as base_lr")
+        config.base_lr = found["suggestion"]
+        plan = schedule.phases(config, len(groups))
+
+    # --- fine_tune: one cycle per phase, a table row per epoch ---
+    history: list[dict] = []
+    best_state, best_key, interrupted = None, None, False
+    n_train = len(data.train)
+    batch_size = min(config.batch_size, n_train // world)
+    steps_per_epoch = max(1, n_train // (batch_size * world))  # drop_last, as fastai trains
+    sizes = _epoch_sizes(config, sum(p.epochs for p in plan))
+    smooth, smooth_steps = 0.0, 0
+    lr_log: list[dict] = []
+    try:
+        for phase in plan:
+            if phase.frozen:
+                models.freeze(model, groups)
+            else:
+                models.unfreeze(model)
+            opt = schedule.optimizer(model, groups, norm_ids, config.weight_decay)
+            runner = forward
+            if world > 1:
+                # A new wrapper per phase: DDP only syncs parameters trainable when it was built.
+                runner = torch.nn.parallel.DistributedDataParallel(
+                    model, device_ids=[local] if device.type == "cuda" else None)
+            say(f"{phase.name}: {phase.epochs} epoch(s), peak LRs "
+                + ", ".join(f"{lr:.2e}" for lr in phase.lrs))
+            total_steps = phase.epochs * steps_per_epoch
+            for epoch in range(phase.epochs):
+                epoch_start = time.time()
+                size = sizes[len(history)]
+                model.train()
+                # The same permutation on every process; each takes its own share of it.
+                order = torch.randperm(n_train, generator=torch.Generator().manual_seed(
+                    config.seed * 1000 + len(history)))[rank::world]
+                bar = tqdm(range(steps_per_epoch), desc=f"{phase.name} epoch {epoch}",
+                           leave=False, disable=quiet or not main, unit="batch")
+                for step in bar:
+                    pos = (epoch * steps_per_epoch + step) / total_steps
+                    schedule.set_hypers(opt, phase, pos)
+                    # The LRs as the optimizer holds them, per param group (tests check these).
+                    lr_log.append({"phase": phase.name, "pos": pos,
+                                   "lrs": [gr["lr"] for gr in opt.param_groups],
+                                   "moms": [gr["betas"][0] for gr in opt.param_groups],
+                                   "layer_groups": [gr["layer_group"] for gr in opt.param_groups]})
+                    idx = order[step * batch_size:(step + 1) * batch_size]
+                    x = batches.train(data.train.images[idx], size)
+                    y = data.train.targets[idx].to(device, non_blocking=True)
+                    if config.mixup > 0:
+                        # fastai's MixUp: each image blends with a shuffled partner, lam >= 0.5.
+                        lam = mix_rng.beta(config.mixup, config.mixup, size=len(idx))
+                        lam = torch.tensor(np.maximum(lam, 1 - lam), dtype=torch.float32,
+                                           device=device)
+                        partner = torch.randperm(len(idx), generator=g).to(device)
+                        x = torch.lerp(x[partner], x, lam.view(-1, 1, 1, 1))
+                    with autocast():
+                        logits = runner(x).float()
+                    if config.mixup > 0:
+                        loss = torch.lerp(loss_fn(logits, y[partner]), loss_fn(logits, y),
+                                          lam).mean()
+                    else:
+                        loss = loss_fn(logits, y).mean()
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    # The table's train_loss is fastai's smoothed loss (EMA, bias-corrected).
+                    smooth_steps += 1
+                    smooth = 0.98 * smooth + 0.02 * loss.item()
+                    bar.set_postfix(loss=f"{smooth / (1 - 0.98 ** smooth_steps):.4f}")
+                if not main:
+                    continue
+                probs, losses = evaluate(model, data.valid, batches, batch_size, autocast)
+                error_rate = float((probs.argmax(1) != data.valid.targets).float().mean())
+                row = {"phase": phase.name, "epoch": epoch,
+                       "train_loss": smooth / (1 - 0.98 ** smooth_steps),
+                       "valid_loss": float(losses.mean()), "error_rate": error_rate,
+                       "size": size, "time": time.time() - epoch_start}
+                history.append(row)
+                if not quiet:
+                    _print_row(row, header=epoch == 0)
+                key = (error_rate, row["valid_loss"])
+                if best_key is None or key < best_key:
+                    best_key = key
+                    best_state = {k: v.detach().to("cpu", copy=True)
+                                  for k, v in model.state_dict().items()}
+    except KeyboardInterrupt:
+        interrupted = True
+        if best_state is None:
+            raise KeyboardInterrupt("stopped before the first epoch ended: nothing to keep") \
+                from None
+        say(f"Interrupted: keeping the best epoch so far (error_rate {best_key[0]:.4f}).")
+        model.load_state_dict(best_state)
+    if not main:
+        torch.distributed.destroy_process_group()
+        return None
+
+    # --- final metrics on the validation split (the model the bundle will hold) ---
+    probs, losses = evaluate(model, data.valid, batches, batch_size, autocast)
+    accuracy = float((probs.argmax(1) == data.valid.targets).float().mean())
+    metrics = {"accuracy": accuracy, "error_rate": 1 - accuracy,
+               "valid_loss": float(losses.mean()), "n_valid": len(data.valid)}
+    if config.tta:
+        tta_probs, _ = evaluate(model, data.valid, batches, batch_size, autocast, tta=True)
+        metrics["tta_accuracy"] = float((tta_probs.argmax(1) == data.valid.targets)
+                                        .float().mean())
+    if world > 1:
+        torch.distributed.destroy_process_group()
+    model = model.to("cpu", memory_format=torch.contiguous_format).eval()
+    return Result(config=config, model=model, labels=data.labels, data=data, history=history,
+                  metrics=metrics, probs=probs, losses=losses, lr_find=found,
+                  interrupted=interrupted, schedule=lr_log, seconds=time.time() - started)
