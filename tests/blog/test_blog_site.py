@@ -125,3 +125,32 @@ def test_duplicate_slugs(site):
     (site.posts / "2026-02-02-hello.md").write_text("---\ntitle: B\n---\n\nB.\n", "utf-8")
     out = failing_build(site)
     assert "same slug `hello`" in out and "2026-01-02-hello.md" in out
+
+
+def test_pinned_post_first_and_search_exclude(site):
+    (site.posts / "2026-01-01-old.md").write_text(
+        "---\ntitle: Old but pinned\npin: true\n---\n\nPinned.\n", "utf-8")
+    (site.posts / "2026-02-01-new.md").write_text(
+        "---\ntitle: Newer post\nsearch_exclude: true\n---\n\nSECRETWORD here.\n", "utf-8")
+    site.build()
+    home = site.page("")
+    assert home.index("Old but pinned") < home.index("Newer post")
+    index = (site.public / "search/search_index.json").read_text("utf-8")
+    assert "Pinned." in index and "SECRETWORD" not in index
+
+
+def test_building_the_site_never_imports_torch_or_gradio(site, tmp_path):
+    # The Pages workflow installs only the `site` extra: the blog must not need the others.
+    import subprocess
+    import sys
+
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import sys\nfrom mkdocs.__main__ import cli\n"
+        "cli(['build', '--strict', '--quiet'], standalone_mode=False)\n"
+        "heavy = sorted(m for m in ('torch', 'gradio', 'onnxruntime', 'training', 'demos')"
+        " if m in sys.modules)\nprint('HEAVY', heavy)\n", "utf-8")
+    (site.posts / "2026-01-02-hello.md").write_text("---\ntitle: Hello\n---\n\nHi.\n", "utf-8")
+    out = subprocess.run([sys.executable, str(probe)], cwd=site.root, capture_output=True,
+                         text=True, timeout=300)
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
