@@ -689,10 +689,11 @@ def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None
                     type="filepath",
                     image_mode=None,
                     height=320,
+                    elem_id="image",
                 )
                 button = gr.Button("Classify", variant="primary")
             with gr.Column():
-                label = gr.Label(num_top_classes=n_top, label="Prediction")
+                label = gr.Label(num_top_classes=n_top, label="Prediction", elem_id="prediction")
         if model.examples:
             gr.Examples(
                 examples=[[str(path)] for path, _ in model.examples],
