@@ -11,7 +11,7 @@ or from a shell: python -m training digits (see python -m training --help).
 from . import recipes
 from .config import Config
 from .data import DataError
-from .export import ExportError, export
+from .bundle import ExportError, export
 from .loop import Result, train
 from .models import WeightsUnavailable
 

@@ -14,6 +14,7 @@ import platform
 import re
 import shutil
 import tempfile
+import warnings
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -74,10 +75,13 @@ def write_onnx(model: torch.nn.Module, sample: torch.Tensor, path: Path) -> floa
     import onnxruntime
 
     model = model.eval()
-    # The TorchScript exporter: the dynamo exporter needs onnxscript, which isn't a dependency.
-    torch.onnx.export(model, sample[:1], str(path), input_names=["image"],
-                      output_names=["logits"], opset_version=OPSET, dynamo=False,
-                      dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
+    # The TorchScript exporter: the dynamo exporter needs onnxscript, which isn't a dependency
+    # (its deprecation warning is silenced; the ONNX check below guards the result).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(model, sample[:1], str(path), input_names=["image"],
+                          output_names=["logits"], opset_version=OPSET, dynamo=False,
+                          dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     with torch.no_grad():
         expected = model(sample).softmax(1).numpy()
