@@ -22,7 +22,8 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from .cache import PostCache
-from .convert import POST_SUFFIXES, Settings
+from .convert import MORE, POST_SUFFIXES, Settings
+from .demos import REPORT, DemoIndex
 from .errors import PostError
 
 log = logging.getLogger("mkdocs.plugins.notebook-posts")
@@ -40,6 +41,10 @@ class NotebookPostsConfig(Config):
     branch = c.Type(str, default="main")  # the branch the badges point at
     badges = c.ListOfItems(c.Choice(BADGES), default=list(BADGES))  # which badges posts get
     mathjax = c.Type(str, default=MATHJAX_CDN)  # MathJax 3 script (a URL or a docs-relative path)
+    models_dir = c.Type(str, default="models")  # exported model bundles, relative to mkdocs.yml
+    demos_registry = c.Type(str, default="demos.json")  # written by `python -m demos deploy`
+    # The local demo server (make preview sets DEMOS_URL): demo cards point there instead.
+    demos_url = c.Optional(c.Type(str))
 
 
 class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
@@ -70,6 +75,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
             badges=tuple(self.config.badges),
         )
         self.cache = PostCache(root / self.config.cache_dir, settings)
+        self.root = root
         # MathJax reads the spans pymdownx.arithmatex (generic mode) leaves in the page.
         config.extra_javascript.append("assets/javascripts/mathjax-config.js")
         config.extra_javascript.append(self.config.mathjax)
@@ -81,7 +87,15 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         target = _material_posts_dir(config)
         self.posts.clear()
         self.aliases.clear()
-        errors: list[PostError] = []
+        errors: list[PostError | str] = []
+        self.demos = DemoIndex(self.root / self.config.models_dir,
+                               self.root / self.config.demos_registry,
+                               os.environ.get("DEMOS_URL") or self.config.demos_url)
+        errors.extend(self.demos.problems)
+        for uri, path in self.demos.published_assets().items():
+            _add(files, File.generated(config, uri, abs_src_path=str(path)))
+        if files.get_file_from_path("demos.md") is None:
+            files.append(File.generated(config, "demos.md", content=self.demos.page()))
         seen: dict[tuple[str, str], Path] = {}
         for source in sorted(self.posts_dir.rglob("*")):
             if not source.is_file() or _ignored(source.relative_to(self.posts_dir)):
@@ -100,6 +114,8 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                                     f"{seen[key].relative_to(self.posts_dir.parent)}.",
                                     "Rename one of the files or set `slug:` in its front matter.")
                 seen[key] = source
+                if post.front.demo:
+                    self.demos.check(source, post.front.demo)
             except PostError as err:
                 errors.append(err)
                 if self.is_serve:
@@ -123,11 +139,15 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 _add(files, File.generated(config, posixpath.join(folder, name),
                                            abs_src_path=str(path)))
         if errors and not self.is_serve:
-            count = f"{len(errors)} post{'s' if len(errors) > 1 else ''} can't be published"
+            count = f"{len(errors)} problem{'s' if len(errors) > 1 else ''} in the posts"
             raise PluginError(f"{count}:\n" + "\n".join(f"  {e}" for e in errors))
+        for problem in errors:
+            if isinstance(problem, str):  # post errors were logged where they were found
+                log.error(problem)
         return files
 
     def on_page_markdown(self, markdown, /, *, page, config, files):
+        markdown = self._demo_markdown(markdown, page)
         image = page.meta.get("image")
         if isinstance(image, str) and page.file in self.posts.values():
             # The image is relative to the post; social sites need its absolute address.
@@ -151,6 +171,31 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
             self.cache.prune()
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _demo_markdown(self, markdown: str, page) -> str:
+        """The demo card at the top of a post, and model reports wherever they are asked for."""
+        name = page.meta.get("demo")
+        if isinstance(name, str) and name in self.demos.demos and MORE in markdown:
+            card = self.demos.card(name, bool(page.meta.get("demo_embed")))
+            markdown = markdown.replace(MORE, f"{MORE}\n\n{card}", 1)
+        source = self._source_of(page)
+
+        def report(match):
+            try:
+                return self.demos.report(match[1], posixpath.dirname(page.file.src_uri), source)
+            except PostError as err:
+                if not self.is_serve:
+                    raise PluginError(str(err)) from None
+                log.error(str(err))
+                return f'!!! failure "Model report"\n\n    {html.escape(str(err))}\n'
+
+        return REPORT.sub(report, markdown)
+
+    def _source_of(self, page) -> Path:
+        for source, file in self.posts.items():
+            if file is page.file:
+                return source
+        return Path(page.file.abs_src_path or page.file.src_uri)
 
     def _error_page(self, source: Path, err: PostError) -> str:
         from .frontmatter import parse_filename

@@ -36,8 +36,10 @@ class Site:
         self.posts = root / "posts"
         self.public = root / "public"
 
-    def build(self, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
-        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": "https://jane.github.io/blog/"}
+    def build(self, *extra: str, check: bool = True, env: dict | None = None
+              ) -> subprocess.CompletedProcess:
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": "https://jane.github.io/blog/",
+               **(env or {})}
         result = subprocess.run(
             [sys.executable, "-m", "mkdocs", "build", "--strict", *extra],
             cwd=self.root, env=env, capture_output=True, text=True, timeout=300,
