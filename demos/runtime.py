@@ -578,7 +578,9 @@ def _torch_backend(folder: Path, meta: dict) -> Callable[[np.ndarray], np.ndarra
             _REEXPORT,
         ) from None
     network.eval()
-    lock = threading.Lock()  # modules with BatchNorm are safe to share, but keep runs serial
+    # One forward pass at a time: each already uses all of torch's intra-op threads, so
+    # running two at once would only make both slower.
+    lock = threading.Lock()
 
     def run(batch: np.ndarray) -> np.ndarray:
         with lock, torch.inference_mode():

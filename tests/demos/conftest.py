@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import threading
 import time
@@ -12,10 +11,11 @@ from pathlib import Path
 import pytest
 
 # Helper modules sit next to this file; make them importable (`bundle_factory`,
-# `image_corpus`) whatever rootdir/import mode pytest runs with.
+# `image_corpus`, `demo_servers`) whatever rootdir/import mode pytest runs with.
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bundle_factory import make_bundle as _make_bundle  # noqa: E402
+from demo_servers import free_port  # noqa: E402
 
 # Gradio would otherwise try to phone home (no internet here) at launch.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -58,12 +58,6 @@ def bad_images(tmp_path_factory):
     from image_corpus import bad_images
 
     return bad_images(tmp_path_factory.mktemp("bad-images"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -89,7 +89,7 @@ def test_upload_over_the_size_limit_is_refused(client, tmp_path, tiny_bundle):
 
 def test_on_predict_hook_wraps_the_model_call(tiny_bundle):
     """build_app(on_predict=...) decorates the function that runs the model (spaces.GPU)."""
-    from conftest import free_port
+    from demo_servers import free_port
 
     calls = []
 

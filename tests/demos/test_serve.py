@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from demo_servers import free_port
 from gradio_client import Client, handle_file
 
 from demos import runtime
