@@ -665,12 +665,17 @@ def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None
             source, name = _upload_source(image)
             return run_model(open_image(source, name))
         except BadImage as error:
-            raise gr.Error(str(error), title="Can't use this image") from None
+            # The visitor's mistake, not the server's: one log line, no traceback.
+            log.info("rejected an upload: %s", error)
+            raise gr.Error(
+                str(error), title="Can't use this image", print_exception=False
+            ) from None
         except Exception:  # the server keeps running; the user gets one line
             log.exception("prediction failed for %s", image)
             raise gr.Error(
                 "Something went wrong while classifying this image; the server log "
-                "has the details. Try another image."
+                "has the details. Try another image.",
+                print_exception=False,  # log.exception above already has the traceback
             ) from None
 
     n_top = min(5, len(model.labels))

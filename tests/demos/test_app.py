@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from demo_servers import free_port
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
@@ -89,13 +90,13 @@ def test_upload_over_the_size_limit_is_refused(client, tmp_path, tiny_bundle):
 
 def test_on_predict_hook_wraps_the_model_call(tiny_bundle):
     """build_app(on_predict=...) decorates the function that runs the model (spaces.GPU)."""
-    from demo_servers import free_port
-
     calls = []
 
     def decorator(fn):
         def wrapped(image):
             calls.append(image)
+            if len(calls) == 2:
+                raise RuntimeError("the GPU fell off the bus")
             return fn(image)
 
         return wrapped
@@ -105,16 +106,20 @@ def test_on_predict_hook_wraps_the_model_call(tiny_bundle):
     runtime.launch(
         app, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
     )
+    red = handle_file(str(tiny_bundle / "examples" / "red_0.png"))
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        result = client.predict(
-            handle_file(str(tiny_bundle / "examples" / "red_0.png")), api_name=runtime.API_NAME
-        )
-        assert result["label"] == "red"
+        assert client.predict(red, api_name=runtime.API_NAME)["label"] == "red"
         assert len(calls) == 1 and isinstance(calls[0], Image.Image) and calls[0].mode == "RGB"
-        with pytest.raises(AppError):
+        # An unexpected error: one line for the user, the details stay in the server log.
+        with pytest.raises(AppError, match="^Something went wrong") as caught:
+            client.predict(red, api_name=runtime.API_NAME)
+        assert "GPU" not in str(caught.value)
+        # Bad input never reaches the (GPU) function.
+        with pytest.raises(AppError, match="not an image"):
             client.predict(handle_file(str(tiny_bundle / "model.json")), api_name="/predict")
-        assert len(calls) == 1  # bad input never reaches the (GPU) function
+        assert len(calls) == 2
+        assert client.predict(red, api_name=runtime.API_NAME)["label"] == "red"
     finally:
         app.close()
 

@@ -105,7 +105,7 @@ def test_cli_refuses_a_busy_port(served, models_dir):
     assert f"can't listen on 127.0.0.1:{port}" in result.stderr
 
 
-def test_cli_serves_until_ctrl_c(models_dir):
+def test_cli_serves_until_ctrl_c(models_dir, tmp_path):
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
     process = subprocess.Popen(
@@ -129,11 +129,15 @@ def test_cli_serves_until_ctrl_c(models_dir):
         client = Client(f"http://127.0.0.1:{port}/colours/", verbose=False)
         image = models_dir / "colours" / "examples" / "red_0.png"
         assert client.predict(handle_file(str(image)), api_name="/predict")["label"] == "red"
+        empty = tmp_path / "empty.png"
+        empty.write_bytes(b"")
+        with pytest.raises(Exception, match="is empty"):
+            client.predict(handle_file(str(empty)), api_name="/predict")
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
         stderr = process.stderr.read()
         assert process.returncode == 0, stderr
-        assert "Traceback" not in stderr
+        assert "Traceback" not in stderr  # not even for the bad upload
         assert f"Serving 2 demo(s) at http://127.0.0.1:{port}/" in stderr
         assert stderr.rstrip().endswith("Stopped.")
     finally:
