@@ -155,30 +155,29 @@ def open_image(
 def to_rgb(image: Image.Image) -> Image.Image:
     """Convert any Pillow mode to RGB as the contract says.
 
-    Transparency is composited on white; 16- and 32-bit integer images are scaled to
-    8 bits (v / 257, so 65535 becomes 255) rather than clipped; float images are taken
-    as 0-1 when their maximum is at most 1, else as 0-255.
+    Transparency (RGBA, LA, PA, palette with a transparent colour) is composited on white.
+    16-bit images are scaled to 8 bits (65535 becomes 255) rather than clipped, as are
+    32-bit integer and float images whose values go above 255; float images up to 1.0
+    are taken as 0-1. These rules match training/images.py, value for value.
     """
     mode = image.mode
     if mode == "RGB":
         return image.copy() if image.readonly else image
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        if mode == "F":
-            peak = np.nanmax(values) if values.size else 0.0
-            values = values * 255.0 if peak <= 1.0 else values
-        else:
-            values = values / 257.0
-        grey = np.clip(np.nan_to_num(np.rint(values)), 0, 255).astype(np.uint8)
+        # Pillow's convert() clips these to 0-255 instead of scaling them.
+        values = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        peak = values.max() if values.size else 0.0
+        top = 65535.0 if mode.startswith("I;16") or peak > 255 else 255.0
+        if mode == "F" and peak <= 1.0:
+            top = 1.0
+        grey = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return Image.fromarray(grey, "L").convert("RGB")
-    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        mode in ("P", "L", "RGB") and "transparency" in image.info
-    )
-    if has_alpha:
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = image.convert("RGBA")
         canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        canvas.alpha_composite(rgba)
-        return canvas.convert("RGB")
+        return Image.alpha_composite(canvas, rgba).convert("RGB")
     return image.convert("RGB")
 
 
@@ -194,26 +193,12 @@ def preprocess(image: Image.Image, input_spec: dict) -> np.ndarray:
     if method == "squish":
         image = image.resize((width, height), Image.BILINEAR)
     elif method == "crop":
-        # The largest centred box with the target aspect ratio, then a resize.
-        src_w, src_h = image.size
-        if src_w * height > src_h * width:  # wider than the target: trim the sides
-            box_w, box_h = max(1, round(src_h * width / height)), src_h
-        else:  # taller: trim top and bottom
-            box_w, box_h = src_w, max(1, round(src_w * height / width))
-        left, top = (src_w - box_w) // 2, (src_h - box_h) // 2
-        image = image.crop((left, top, left + box_w, top + box_h))
-        image = image.resize((width, height), Image.BILINEAR)
+        # The largest centred box with the target aspect ratio, then a resize; ImageOps
+        # does both in one resample (a fractional box), as training/images.py does.
+        image = ImageOps.fit(image, (width, height), method=Image.BILINEAR)
     elif method == "pad":
-        src_w, src_h = image.size
-        scale = min(width / src_w, height / src_h)
-        new_w = min(width, max(1, round(src_w * scale)))
-        new_h = min(height, max(1, round(src_h * scale)))
-        canvas = Image.new("RGB", (width, height), (0, 0, 0))
-        canvas.paste(
-            image.resize((new_w, new_h), Image.BILINEAR),
-            ((width - new_w) // 2, (height - new_h) // 2),
-        )
-        image = canvas
+        # Fit inside keeping the aspect ratio, centred on black.
+        image = ImageOps.pad(image, (width, height), method=Image.BILINEAR, color=(0, 0, 0))
     else:
         raise ValueError(f"unknown resize method {method!r}; expected one of {RESIZE_METHODS}")
     pixels = np.asarray(image, dtype=np.float32) / np.float32(255.0)
