@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 EXTRAS ?= site,train,demo,dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DEMO_PORT ?= 7860
 comma := ,
 INSTALLED := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
@@ -19,7 +20,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 preview: $(INSTALLED)
-	$(BIN)/mkdocs serve --dev-addr $(HOST):$(PORT)
+	$(BIN)/python scripts/preview.py --host $(HOST) --blog-port $(PORT) --demo-port $(DEMO_PORT)
 
 # MathJax for the browser tests (they run offline; the site itself uses a CDN).
 node_modules/.package-lock.json: package.json package-lock.json

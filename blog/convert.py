@@ -17,7 +17,11 @@ from typing import Any
 import nbformat
 import yaml
 from nbconvert.exporters import MarkdownExporter
-from nbconvert.preprocessors import ExtractAttachmentsPreprocessor, ExtractOutputPreprocessor
+from nbconvert.preprocessors import (
+    CoalesceStreamsPreprocessor,
+    ExtractAttachmentsPreprocessor,
+    ExtractOutputPreprocessor,
+)
 from traitlets.config import Config
 
 from .errors import PostError
@@ -181,6 +185,8 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
         OutputPreprocessor(show_stderr=settings.show_stderr,
                            max_output_kb=settings.max_output_kb, path=str(path)),
         enabled=True)
+    # After stderr is gone, stdout pieces printed between progress bars join into one block.
+    exporter.register_preprocessor(CoalesceStreamsPreprocessor(), enabled=True)
     exporter.register_preprocessor(CalloutPreprocessor(), enabled=True)
     exporter.register_preprocessor(
         ExtractOutputPreprocessor(output_filename_template="output_{cell_index}_{index}{extension}"),

@@ -84,3 +84,17 @@ def test_youtube(url):
 def test_twitter():
     out = convert_callouts("> twitter: https://twitter.com/jeremyphoward/status/1")
     assert 'class="twitter-tweet"' in out and "status/1" in out
+
+
+def test_stdout_split_by_stderr_joins_into_one_block(tmp_path):
+    from blog_helpers import write_nb
+
+    from blog import convert
+
+    outputs = [new_output("stream", name="stdout", text="epoch 0\n"),
+               new_output("stream", name="stderr", text="progress 50%\rprogress 100%\n"),
+               new_output("stream", name="stdout", text="epoch 1\n")]
+    post = convert(write_nb(tmp_path / "2026-01-01-x.ipynb",
+                            notebook(new_code_cell("fit()", outputs=outputs))))
+    assert "```text\nepoch 0\nepoch 1\n```" in post.markdown
+    assert "progress" not in post.markdown
