@@ -368,7 +368,7 @@ def record(registry: Path, name: str, space: str, url: str) -> Path:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="the bundle to deploy (a folder name in --models)")
-    parser.add_argument("--space", required=True, help="the Space id, OWNER/NAME (required)")
+    parser.add_argument("--space", required=True, help="the Space id, OWNER/NAME")
     parser.add_argument(
         "--models",
         type=Path,
@@ -379,8 +379,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--hardware",
         choices=HARDWARE_CHOICES,
         default=None,
-        help=f"Space hardware; when not given (%(default)s): {NEW_SPACE_HARDWARE} for a new "
-        "Space, unchanged for an existing one. cpu-basic needs a PRO account",
+        metavar="HARDWARE",
+        help=f"Space hardware, one of {', '.join(HARDWARE_CHOICES)}; when not given "
+        f"(%(default)s): {NEW_SPACE_HARDWARE} for a new Space, unchanged for an existing one. "
+        "cpu-basic needs a PRO account",
     )
     parser.add_argument(
         "--private",

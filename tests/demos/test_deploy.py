@@ -20,6 +20,7 @@ from hub_stub import GOOD_TOKEN, HubStub
 from huggingface_hub import constants
 
 from demos import space as space_folder
+from demos.cli import main as cli_main
 from demos.deploy import DeployError, deploy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -275,19 +276,9 @@ def test_registry_that_isnt_json_is_left_alone(hub, run_deploy, tmp_path):
     assert (tmp_path / "site" / "demos.json").read_text() == "{not json"
 
 
-def _cli(args, env):
-    return subprocess.run(
-        [sys.executable, "-m", "demos", "deploy", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_cli_uses_hf_endpoint_and_never_prints_the_token(hub, tiny_bundle, tmp_path):
     # A fresh process: huggingface_hub reads HF_ENDPOINT (set by the fixture) at import.
+    hub.build_polls = 0  # built at once: the CLI polls every few seconds
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     args = [
         tiny_bundle.name,
@@ -298,17 +289,23 @@ def test_cli_uses_hf_endpoint_and_never_prints_the_token(hub, tiny_bundle, tmp_p
         "--registry",
         str(tmp_path),
     ]
-    done = _cli(args, env)
+    done = subprocess.run(
+        [sys.executable, "-m", "demos", "deploy", *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == f"{hub.url}/spaces/alice/colours"
     assert "alice/colours" in hub.spaces
     assert GOOD_TOKEN not in done.stdout + done.stderr
     assert json.loads((tmp_path / "demos.json").read_text())["colours"]["space"] == "alice/colours"
 
-    # A user error is one line on stderr, exit status 2, no traceback, no token.
+
+def test_cli_reports_a_user_error_in_one_line(hub, tiny_bundle, tmp_path, monkeypatch, capsys):
     bad = "hf_notAValidToken111111111111111111"
-    done = _cli(args, {**env, "HF_TOKEN": bad})
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
-    assert done.stderr.startswith("error: Hugging Face rejected the token (401)")
-    assert bad not in done.stdout + done.stderr
+    monkeypatch.setenv("HF_TOKEN", bad)
+    args = [tiny_bundle.name, "--space", "alice/colours", "--models", str(tiny_bundle.parent)]
+    assert cli_main(["deploy", *args, "--registry", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("error: Hugging Face rejected the token (401)")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert bad not in out + err
