@@ -308,10 +308,15 @@ class _explained:
                     "own account."
                 )
             if status == 402 or (status == 400 and "hardware" in " ".join(server).lower()):
+                advice = (
+                    "free accounts may hold only a few ZeroGPU Spaces: delete one or upgrade"
+                    if hardware == "zero-a10g"
+                    else "free accounts run Gradio Spaces on zero-a10g (--hardware zero-a10g); "
+                    "cpu-basic needs PRO, paid hardware needs billing"
+                )
                 return (
                     f"Your Hugging Face plan doesn't allow {hardware} for {self.space} "
-                    f"({status}){said}. Free accounts can run Gradio Spaces on zero-a10g "
-                    "(--hardware zero-a10g); cpu-basic needs PRO, paid hardware needs billing."
+                    f"({status}){said}: {advice}."
                 )
             if status == 404:
                 return f"{self.space} was not found on {self.endpoint} (404){said}."
