@@ -364,7 +364,12 @@ class Model:
 
     @property
     def post(self) -> str | None:
-        return self.meta.get("post") or None
+        """The blog post's URL; only http(s) URLs, since pages turn it into a link."""
+        post = self.meta.get("post") or None
+        if post and not post.startswith(("https://", "http://")):
+            log.warning("%s: ignoring 'post' %r, not an http(s) URL", self.folder, post)
+            return None
+        return post
 
     @property
     def examples(self) -> list[tuple[Path, str | None]]:

@@ -59,6 +59,8 @@ def test_api_matches_the_library(client, tiny_bundle, tmp_path):
         assert got == pytest.approx(expected, abs=1e-9)
 
 
+# As in production (demos.runtime sets this filter at import; pytest resets filters per test).
+@pytest.mark.filterwarnings("error::PIL.Image.DecompressionBombWarning")
 @pytest.mark.parametrize(
     "case", ["text_named_png", "zero_bytes", "truncated_jpeg", "decompression_bomb", "20000x20000"]
 )
@@ -135,5 +137,8 @@ def test_page_shows_title_description_metrics_and_post(make_bundle, tmp_path):
     assert "tells red, green and blue" in page
     assert "Validation on 30 validation images: accuracy **100.0%**" in page
     assert "(https://example.org/posts/colours/)" in page
+    # Anything but an http(s) URL would be a link that runs script or goes nowhere.
+    folder = make_bundle(tmp_path, post="javascript:alert(1)")
+    assert runtime.load(folder).post is None
     examples = [b for b in app.blocks.values() if isinstance(b, gr.Dataset)]
     assert len(examples) == 1 and len(examples[0].samples) == 3
