@@ -539,8 +539,13 @@ def _torch_backend(folder: Path, meta: dict) -> Callable[[np.ndarray], np.ndarra
             )
         network = _simple_cnn(widths, num_classes)
     else:
-        import torchvision
-
+        try:
+            import torchvision
+        except ImportError as error:
+            raise BundleError(
+                f"{model_json}: architecture {arch['name']!r} needs torchvision ({error}); "
+                "install it or use the ONNX backend"
+            ) from None
         try:
             network = torchvision.models.get_model(
                 arch["name"], weights=None, num_classes=num_classes
