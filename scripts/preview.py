@@ -44,14 +44,21 @@ def answers(url: str) -> bool:
         return False
 
 
-def stop(processes: list[subprocess.Popen]) -> None:
+def stop(processes: list[subprocess.Popen], *, interrupted: bool = False) -> None:
+    """Stop the servers once, whatever else arrives meanwhile."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if interrupted:
+        # Ctrl-C in a terminal reaches the whole process group: give the servers a moment to
+        # shut down by themselves before asking again.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(p.poll() is None for p in processes):
+            time.sleep(0.1)
     for process in processes:
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)  # both servers shut down cleanly on SIGINT
-    deadline = time.monotonic() + 10
+            process.terminate()
     for process in processes:
         try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -73,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="don't train the digits sample when its bundle is missing "
                         "(default: train it)")
     args = parser.parse_args(argv)
+    # Ctrl-C and a polite kill both stop the servers (a shell's `&` would have SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     for name, port in (("blog", args.blog_port), ("demos", args.demo_port)):
         if not port_is_free(args.host, port):
@@ -123,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         stop(processes)
         return 1
     except KeyboardInterrupt:
-        stop(processes)
+        stop(processes, interrupted=True)
         print("Stopped.")
         return 0
 

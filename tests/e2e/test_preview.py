@@ -1,0 +1,144 @@
+"""The README's main job, end to end: `make preview`'s script on free ports, driven by a browser.
+
+A copy of the template (mkdocs.yml, site/, posts/, the versioned parts of models/) runs the
+real preview: it trains the digits sample (its weights are not in git), serves the demos and
+the blog, and a headless Chromium goes from the home page to the sample post, its report, its
+demo card and the demo, where it uploads a validation digit and reads the label.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SAMPLE_POST = "2026/11/25/is-it-a-3-or-a-7/"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_preview(root: Path, blog_port: int, demo_port: int, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "scripts/preview.py", "--blog-port", str(blog_port),
+         "--demo-port", str(demo_port)],
+        cwd=root, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def wait_ready(process: subprocess.Popen, log: Path, seconds: float = 600) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if "Ctrl-C stops both." in text:
+            return text
+        if process.poll() is not None:
+            raise AssertionError(f"preview exited with {process.returncode}:\n{text[-3000:]}")
+        time.sleep(1)
+    raise AssertionError(f"preview not ready in {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+def ctrl_c(process: subprocess.Popen) -> int:
+    """What a terminal does on Ctrl-C: SIGINT to the whole process group."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise AssertionError("preview did not stop on Ctrl-C") from None
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    root = tmp_path_factory.mktemp("template")
+    for name in ("mkdocs.yml", "site", "posts", "models", "scripts"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns(
+                "model.onnx", "model.safetensors", ".*"))
+        else:
+            shutil.copy(source, root / name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def preview(template):
+    ports = free_port(), free_port()
+    log = template / "preview.log"
+    process = start_preview(template, *ports, log)
+    try:
+        output = wait_ready(process, log)
+        yield {"blog": f"http://127.0.0.1:{ports[0]}/", "demos": f"http://127.0.0.1:{ports[1]}/",
+               "output": output, "root": template, "process": process}
+    finally:
+        if process.poll() is None:
+            ctrl_c(process)
+
+
+def test_first_run_trains_the_sample_and_prints_both_addresses(preview):
+    assert "Training the digits sample" in preview["output"]
+    assert f"Blog:  {preview['blog']}" in preview["output"]
+    assert f"Demos: {preview['demos']}" in preview["output"]
+    meta = json.loads((preview["root"] / "models/digits/model.json").read_text())
+    assert meta["metrics"]["accuracy"] >= 0.985  # the sample's bar, on its validation split
+
+
+def test_reader_goes_from_home_to_the_demo(preview):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    from playwright.sync_api import expect, sync_playwright
+
+    digit = preview["root"] / "models/digits/examples/7_0.png"  # a validation image
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(preview["blog"])
+            page.locator(f"a[href$='{SAMPLE_POST}']").first.click()
+            page.wait_for_url(f"**/{SAMPLE_POST}")
+            for alt in ("Confusion matrix", "Top losses"):
+                image = page.locator(f"article img[alt='{alt}']")
+                image.scroll_into_view_if_needed()
+                expect(image).to_be_visible()
+                assert image.evaluate("img => img.complete && img.naturalWidth") > 0, alt
+            card = page.locator(".demo-card a.demo-link")
+            assert card.get_attribute("href") == f"{preview['demos']}digits/"
+            card.click()
+            page.wait_for_url(f"{preview['demos']}digits/**")
+            page.locator("input[type=file]").first.set_input_files(str(digit))
+            label = page.locator("[data-testid=label-output-value]").first
+            expect(label).to_have_text("7", timeout=60_000)
+        finally:
+            browser.close()
+
+
+def test_ctrl_c_stops_both_and_a_second_run_reuses_the_bundle(preview):
+    assert ctrl_c(preview["process"]) == 0
+    for url in (preview["blog"], preview["demos"]):
+        with pytest.raises(OSError):
+            urllib.request.urlopen(url, timeout=2)
+    log = preview["root"] / "again.log"
+    ports = free_port(), free_port()
+    again = start_preview(preview["root"], *ports, log)
+    try:
+        output = wait_ready(again, log, seconds=180)
+        assert "Training the digits sample" not in output
+    finally:
+        assert ctrl_c(again) == 0
