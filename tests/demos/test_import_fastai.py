@@ -48,9 +48,11 @@ def exported(tmp_path_factory):
         error_rate,
         imagenet_stats,
         resnet18,
+        set_seed,
         vision_learner,
     )
 
+    set_seed(0, reproducible=True)  # the same weights every run
     root = tmp_path_factory.mktemp("fastai")
     rng = np.random.default_rng(0)
     for colour in COLOURS:
@@ -136,18 +138,20 @@ def test_other_resize_methods_match_fastai(exported, tmp_path, method):
     assert meta["input"]["resize"] == method and meta["input"]["size"] == list(SIZE)
     model = runtime.load(write_bundle(learn, meta, tmp_path / "colours", echo=print))
     expected = _fastai_logits(learn, images)
-    got = _bundle_logits(model, images)
-    # Exact where the geometry is: the image with the target's aspect ratio (index 2) and,
-    # for crop, the ones whose crop box has a whole-pixel size.
-    exact = [2] if method == "pad" else [0, 2, 3, 4]
-    assert np.allclose(got[exact], expected[exact], atol=1e-3)
-    # Elsewhere the contract and fastai differ by design (fastai truncates the crop box
-    # where the contract rounds it; fastai pads before resizing, the contract after): the
-    # same class, logits close.
-    assert np.array_equal(got.argmax(1), expected.argmax(1))
-    assert np.abs(got - expected).max() < 0.5
+    error = np.abs(_bundle_logits(model, images) - expected).max(1)
+    # A wrong method as the yardstick: squishing instead of cropping or padding.
     squish = {**model.meta["input"], "resize": "squish"}
-    assert not np.allclose(_bundle_logits(model, images, squish), expected, atol=1e-3)
+    wrong = np.abs(_bundle_logits(model, images, squish) - expected).max(1)
+    # Exact for the image with the target's aspect ratio (index 2), where all methods agree.
+    assert error[2] < 1e-3
+    # Elsewhere the contract and fastai differ by design: the contract crops a fractional
+    # box in one resample (fastai truncates the box to whole pixels first) and pads after
+    # resizing (fastai before, so black blends into the edge). Still much closer to fastai
+    # than a wrong method.
+    others = [0, 1, 3, 4]
+    assert (error[others] < 0.75 * wrong[others]).all(), (error, wrong)
+    if method == "crop":
+        assert error.max() < 0.1
 
 
 def test_reflection_padding_is_imported_with_a_warning(exported):
