@@ -9,9 +9,9 @@ or from a shell: python -m training digits (see python -m training --help).
 """
 
 from . import recipes
+from .bundle import ExportError, export
 from .config import Config
 from .data import DataError
-from .bundle import ExportError, export
 from .loop import Result, train
 from .models import WeightsUnavailable
 

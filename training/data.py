@@ -186,7 +186,7 @@ def _cache_key(items: list[Item], size, method) -> str:
 
 
 def decode_all(items: list[Item], size: tuple[int, int], method: str, workers: int = 0,
-               cache_dir: str | Path | None = None, desc: str = "images"):
+               cache_dir: str | Path | None = None, desc: str = "images", progress: bool = True):
     """Decode and resize every item once: (uint8 array, kept items, skipped), cached on disk."""
     cache = None
     if cache_dir:
@@ -203,7 +203,7 @@ def decode_all(items: list[Item], size: tuple[int, int], method: str, workers: i
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = pool.map(lambda item: _decode(item, size, method), items)
         for i, (pixels, error) in enumerate(tqdm(results, total=len(items), desc=desc,
-                                                 leave=False, unit="img")):
+                                                 leave=False, unit="img", disable=not progress)):
             if error is None:
                 out[len(kept_index)] = pixels
                 kept_index.append(i)
@@ -219,7 +219,8 @@ def decode_all(items: list[Item], size: tuple[int, int], method: str, workers: i
     return out, [items[i] for i in kept_index], skipped
 
 
-def load(items: list[Item], config, skipped: list[Skipped] | None = None) -> Data:
+def load(items: list[Item], config, skipped: list[Skipped] | None = None,
+         progress: bool = True) -> Data:
     """Split, check and decode: the training set at size*presize, validation at size."""
     skipped = list(skipped or [])
     if not items:
@@ -232,10 +233,12 @@ def load(items: list[Item], config, skipped: list[Skipped] | None = None) -> Dat
     big = round(config.size * config.presize)
     cache_dir = Path(config.cache_dir) if config.cache_dir else None
     train_pixels, train_kept, bad = decode_all(train_items, (big, big), config.resize,
-                                               config.workers, cache_dir, "checking train images")
+                                               config.workers, cache_dir, "checking train images",
+                                               progress)
     skipped += bad
     valid_pixels, valid_kept, bad = decode_all(valid_items, size, config.resize,
-                                               config.workers, cache_dir, "checking valid images")
+                                               config.workers, cache_dir, "checking valid images",
+                                               progress)
     skipped += bad
     labels = sorted({item.label for item in train_kept})
     if len(labels) < 2:

@@ -56,7 +56,7 @@ def pick_device(name: str) -> torch.device:
     return device
 
 
-def load_data(config: Config) -> data_mod.Data:
+def load_data(config: Config, progress: bool = True) -> data_mod.Data:
     """Items by `labels_from`, then split, checked and decoded (see training.data)."""
     if config.labels_from == "folder":
         items, skipped = data_mod.items_from_folders(config.path)
@@ -67,7 +67,7 @@ def load_data(config: Config) -> data_mod.Data:
     else:
         raise data_mod.DataError(f"labels_from must be folder, regex or csv, "
                                  f"not {config.labels_from!r}")
-    return data_mod.load(items, config, skipped)
+    return data_mod.load(items, config, skipped, progress)
 
 
 class Batches:
@@ -210,7 +210,7 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
     say = (lambda *a: None) if (quiet or not main) else tqdm.write
 
     # --- data: every image checked and decoded once, before any training ---
-    data = data or load_data(config)
+    data = data or load_data(config, progress=not quiet and main)
     if data.skipped:
         say(data_mod.describe_skipped(data.skipped))
     say(f"{len(data.train)} training and {len(data.valid)} validation images, "

@@ -1,0 +1,158 @@
+"""The command line, run as a person runs it: python -m training ..."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import make_folder_dataset
+
+from training import cli, recipes
+from training.config import Config, field_help
+
+ROOT = Path(__file__).resolve().parents[2]
+# An unreachable proxy: every download fails fast, as on a machine without internet.
+OFFLINE = {"https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+           "http_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+           "no_proxy": "", "NO_PROXY": ""}
+
+
+def run_cli(*args, env=None, timeout=180):
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "training", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+def test_every_config_field_has_a_comment():
+    assert set(field_help()) == {f.name for f in dataclasses.fields(Config)}
+
+
+@pytest.mark.parametrize("recipe", recipes.NAMES)
+def test_help_documents_every_option_and_default(recipe, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([recipe, "--help"])
+    assert exit_.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    defaults = recipes.config(recipe)
+    for f in dataclasses.fields(Config):
+        if f.name == "recipe" or (f.name == "path" and recipe in ("folder", "csv")):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        assert flag in text, flag
+        value = getattr(defaults, f.name)
+        shown = str(value) if not isinstance(value, list) else str(value)
+        # The help line of that option ends with its recipe-specific default.
+        pattern = re.escape(flag) + r".*?\(default: " + re.escape(shown) + r"\)"
+        assert re.search(pattern, text), (flag, shown)
+
+
+def test_top_level_help_lists_the_recipes(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    for name in recipes.NAMES:
+        assert name in out
+
+
+def test_bad_input_is_one_clear_line_not_a_traceback(tmp_path):
+    # The real entry point once (python -m), then the same code in-process (fast).
+    done = run_cli("folder", tmp_path / "nowhere")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "nowhere: no such folder" in done.stderr
+
+
+def test_errors_name_the_problem(tmp_path, capsys):
+    assert cli.main(["csv", str(tmp_path / "labels.csv")]) == 2
+    assert "labels.csv: no such CSV file" in capsys.readouterr().err
+    root = make_folder_dataset(tmp_path / "d", per_label=5)
+    assert cli.main(["folder", str(root), "--arch", "resnet9000", "--no-pretrained",
+                     "--cache-dir", ""]) == 2
+    assert "unknown architecture 'resnet9000'" in capsys.readouterr().err
+    (tmp_path / "e" / "only").mkdir(parents=True)
+    assert cli.main(["folder", str(tmp_path / "e"), "--cache-dir", ""]) == 2
+    assert "no images found" in capsys.readouterr().err
+
+
+def test_unknown_recipe_suggests_the_closest():
+    with pytest.raises(ValueError, match='Did you mean "digits"'):
+        recipes.config("digit")
+
+
+def test_offline_pretrained_weights_suggest_no_pretrained(tmp_path, monkeypatch, capsys):
+    for key, value in OFFLINE.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no cached weights either
+    root = make_folder_dataset(tmp_path / "d", per_label=5)
+    assert cli.main(["folder", str(root), "--arch", "resnet18", "--size", "32",
+                     "--cache-dir", ""]) == 2
+    err = capsys.readouterr().err
+    assert "could not download the pretrained resnet18 weights" in err
+    assert "--no-pretrained" in err
+
+
+def test_pets_offline_says_to_use_path(tmp_path, monkeypatch, capsys):
+    for key, value in OFFLINE.items():
+        monkeypatch.setenv(key, value)
+    assert cli.main(["pets", "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "could not download" in err and "--path" in err
+    assert not list(tmp_path.rglob("*.part"))
+
+
+@pytest.fixture(scope="module")
+def digits_dir(tmp_path_factory):
+    from training.recipes.digits import write_images
+
+    return write_images(tmp_path_factory.mktemp("digits") / "digits").parent
+
+
+@pytest.mark.slow
+def test_digits_recipe_end_to_end(digits_dir, tmp_path):
+    """The README's main job: offline, under a minute on 2 cores, >= 98.5% accuracy."""
+    started = time.time()
+    out = tmp_path / "models" / "digits"
+    done = run_cli("digits", "--data-dir", digits_dir, "--cache-dir", tmp_path / "cache",
+                   "--output", out, timeout=300)
+    seconds = time.time() - started
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "epoch  train_loss  valid_loss  error_rate" in " ".join(done.stdout.split("  "))\
+        or "train_loss" in done.stdout
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["metrics"]["accuracy"] >= 0.985, meta["metrics"]
+    assert meta["metrics"]["n_valid"] == 359 and meta["labels"] == list("0123456789")
+    assert len(list((digits_dir / "digits").rglob("*.png"))) == 1797
+    print(f"digits: accuracy {meta['metrics']['accuracy']:.4f} in {seconds:.1f} s wall")
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_keeps_the_best_epoch(digits_dir, tmp_path):
+    out = tmp_path / "bundle"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "training", "digits", "--data-dir", str(digits_dir),
+         "--cache-dir", "", "--epochs", "40", "--output", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    rows = 0
+    for line in process.stdout:
+        if re.match(r"\s+\d+\s+\d+\.\d+", line):
+            rows += 1
+            if rows == 2:
+                process.send_signal(signal.SIGINT)
+                break
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr[-3000:]
+    assert "interrupted" in stdout and "Traceback" not in stderr
+    metrics = json.loads((out / "report" / "metrics.json").read_text())
+    assert metrics["interrupted"] is True
+    history = metrics["history"]
+    assert 2 <= len(history) < 40
+    best = min(row["error_rate"] for row in history)
+    assert metrics["error_rate"] == pytest.approx(best)
