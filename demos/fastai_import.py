@@ -178,6 +178,11 @@ def validation_transform(learn, export: Path, echo=print) -> dict:
             resize = {"squish": "squish", "crop": "crop", "pad": "pad"}.get(method)
             if resize is None:
                 raise FastaiImportError(f"{export}: unknown Resize method {method!r}.")
+            if resize == "crop":
+                echo(
+                    f"note: {export} crops a box rounded to whole pixels; bundles crop the exact "
+                    "box, so predictions can differ from fastai's in the last decimals."
+                )
             if resize == "pad":
                 # fastai pads the original to the target's shape and then resizes; the
                 # contract resizes and then pads, so edge pixels blend differently.
