@@ -313,19 +313,21 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
                 if not main:
                     continue
                 probs, losses = evaluate(model, data.valid, batches, batch_size, autocast)
-                error_rate = float((probs.argmax(1) != data.valid.targets).float().mean())
+                error_rate = int((probs.argmax(1) != data.valid.targets).sum()) / len(data.valid)
                 row = {"phase": phase.name, "epoch": epoch,
                        "train_loss": smooth / (1 - 0.98 ** smooth_steps),
                        "valid_loss": float(losses.mean()), "error_rate": error_rate,
                        "size": size, "time": time.time() - epoch_start}
+                # Keep the best weights before showing the row: a Ctrl-C right after the row
+                # appears must still find that epoch's weights.
+                key = (error_rate, row["valid_loss"])
+                if best_key is None or key < best_key:
+                    best_state = {k: v.detach().to("cpu", copy=True)
+                                  for k, v in model.state_dict().items()}
+                    best_key = key
                 history.append(row)
                 if not quiet:
                     _print_row(row, header=epoch == 0)
-                key = (error_rate, row["valid_loss"])
-                if best_key is None or key < best_key:
-                    best_key = key
-                    best_state = {k: v.detach().to("cpu", copy=True)
-                                  for k, v in model.state_dict().items()}
     except KeyboardInterrupt:
         interrupted = True
         if best_state is None:
@@ -339,8 +341,9 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
 
     # --- final metrics on the validation split (the model the bundle will hold) ---
     probs, losses = evaluate(model, data.valid, batches, batch_size, autocast)
-    accuracy = float((probs.argmax(1) == data.valid.targets).float().mean())
-    metrics = {"accuracy": accuracy, "error_rate": 1 - accuracy,
+    correct = int((probs.argmax(1) == data.valid.targets).sum())
+    metrics = {"accuracy": correct / len(data.valid),
+               "error_rate": (len(data.valid) - correct) / len(data.valid),
                "valid_loss": float(losses.mean()), "n_valid": len(data.valid)}
     if config.tta:
         tta_probs, _ = evaluate(model, data.valid, batches, batch_size, autocast, tta=True)

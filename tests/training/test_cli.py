@@ -154,5 +154,6 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_best_epoch(digits_dir, tmp_path):
     assert metrics["interrupted"] is True
     history = metrics["history"]
     assert 2 <= len(history) < 40
+    # The bundle holds the best epoch so far, not the last (half-trained) one.
     best = min(row["error_rate"] for row in history)
-    assert metrics["error_rate"] == pytest.approx(best)
+    assert metrics["error_rate"] <= best + 1e-9
