@@ -1,0 +1,135 @@
+"""fastai's fine_tune vs ours: same images, architecture, size, batch size and epochs.
+
+    python bench/train.py                        # digits, resnet18 from scratch, CPU
+    python bench/train.py --data data/bears --pretrained --device cuda --size 224 --epochs 2
+
+Both train the same folder-per-label images with a 20% seeded validation split,
+`fine_tune(epochs, freeze_epochs)` at base_lr 2e-3, batch augmentation of the same kind
+(flip, rotate, zoom, warp, lighting, RandomResizedCrop min_scale 0.75) and print, from one
+run on this machine: images per second (trained images / wall time of the whole fit,
+data loading included), the ratio, and the error rates. fastai comes from the `bench`
+extra; without it, only our side runs and the report says so.
+
+The networks differ in one place: fastai's vision_learner replaces torchvision's head
+with its own (concat pooling, BatchNorm, dropout, two Linear layers); ours keeps
+torchvision's single Linear head, as the bundle contract requires.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # run as a script from anywhere in the repository
+
+
+def parse(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data", default="digits",
+                   help="'digits' (scikit-learn's, written to data/digits) or a folder with one "
+                        "subfolder per label")
+    p.add_argument("--arch", default="resnet18", help="a torchvision resnet")
+    p.add_argument("--size", type=int, default=64, help="training and validation image size")
+    p.add_argument("--batch-size", type=int, default=64, help="images per step")
+    p.add_argument("--epochs", type=int, default=1, help="fine_tune's unfrozen epochs")
+    p.add_argument("--freeze-epochs", type=int, default=1, help="fine_tune's frozen epochs")
+    p.add_argument("--pretrained", action=argparse.BooleanOptionalAction, default=False,
+                   help="ImageNet weights (needs internet once); off for offline machines")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--workers", type=int, default=0,
+                   help="fastai DataLoader workers; ours decodes with threads (0: all cores)")
+    p.add_argument("--skip-fastai", action="store_true", help="run only ours")
+    return p.parse_args(argv)
+
+
+def folder_of(args) -> Path:
+    if args.data != "digits":
+        return Path(args.data)
+    from training.recipes.digits import write_images
+
+    return write_images(ROOT / "data" / "digits")
+
+
+def run_ours(args, folder: Path) -> dict:
+    import training
+
+    config = training.recipes.config(
+        "folder", path=str(folder), arch=args.arch, pretrained=args.pretrained, size=args.size,
+        resize="crop", presize=1.25, batch_size=args.batch_size, epochs=args.epochs,
+        freeze_epochs=args.freeze_epochs, device=args.device, workers=args.workers,
+        cache_dir="")  # no decoded-image cache from an earlier run: time the decoding too
+    started = time.perf_counter()
+    result = training.train(config, quiet=True)
+    seconds = time.perf_counter() - started
+    images = len(result.data.train) * (args.epochs + args.freeze_epochs)
+    return {"name": "ours", "seconds": seconds, "images_per_s": images / seconds,
+            "error_rate": result.metrics["error_rate"], "n_train": len(result.data.train)}
+
+
+def run_fastai(args, folder: Path) -> dict:
+    from fastai.vision.all import (  # the bench extra; imported only here
+        ImageDataLoaders,
+        Resize,
+        aug_transforms,
+        error_rate,
+        vision_learner,
+    )
+    from torchvision import models
+
+    arch = getattr(models, args.arch)
+    dls = ImageDataLoaders.from_folder(
+        folder, valid_pct=0.2, seed=42, item_tfms=Resize(round(args.size * 1.25)),
+        batch_tfms=aug_transforms(size=args.size, min_scale=0.75), bs=args.batch_size,
+        num_workers=args.workers, device=args.device)
+    learn = vision_learner(dls, arch, pretrained=args.pretrained, metrics=error_rate)
+    started = time.perf_counter()
+    with learn.no_bar(), learn.no_logging():
+        learn.fine_tune(args.epochs, freeze_epochs=args.freeze_epochs)
+        seconds = time.perf_counter() - started
+        error = float(learn.validate()[1])
+    n_train = len(dls.train_ds)
+    images = n_train * (args.epochs + args.freeze_epochs)
+    return {"name": "fastai", "seconds": seconds, "images_per_s": images / seconds,
+            "error_rate": error, "n_train": n_train}
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
+    folder = folder_of(args)
+    import torch
+
+    print(f"data {folder}, {args.arch}, size {args.size}, batch {args.batch_size}, "
+          f"fine_tune({args.epochs}, freeze_epochs={args.freeze_epochs}), "
+          f"pretrained={args.pretrained}, device {args.device}, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} CPU threads")
+    rows = [run_ours(args, folder)]
+    note = ""
+    if args.skip_fastai:
+        note = "fastai skipped (--skip-fastai)"
+    else:
+        try:
+            import fastai  # noqa: F401
+        except ImportError:
+            note = ("fastai is not installed here: pip install -e '.[bench]' (or fastai>=2.7) "
+                    "to compare; only ours ran")
+        else:
+            rows.append(run_fastai(args, folder))
+    print(f"{'':8}{'images/s':>10}{'seconds':>10}{'error_rate':>12}{'n_train':>9}")
+    for row in rows:
+        print(f"{row['name']:8}{row['images_per_s']:>10.1f}{row['seconds']:>10.1f}"
+              f"{row['error_rate']:>12.4f}{row['n_train']:>9}")
+    if len(rows) == 2:
+        ratio = rows[0]["images_per_s"] / rows[1]["images_per_s"]
+        print(f"ours / fastai images per second: {ratio:.2f}x")
+    if note:
+        print(note)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
