@@ -8,6 +8,7 @@ and process 0 validates, prints and returns the result (the others return None).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -179,6 +180,15 @@ def _setup_distributed():
     return dist.get_rank(), world, local
 
 
+def _on_device(images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """The decoded training images on the GPU when they fit in a quarter of its free memory:
+    then a batch is a GPU gather, and no loader process can starve the GPU."""
+    if device.type != "cuda":
+        return images
+    free, _ = torch.cuda.mem_get_info(device)
+    return images.to(device) if images.numel() < free / 4 else images
+
+
 def _epoch_sizes(config: Config, total_epochs: int) -> list[int]:
     """Image size per epoch: `size` throughout, or growing from size/2 (progressive resizing)."""
     if not config.progressive or total_epochs < 2:
@@ -217,6 +227,7 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
         f"{len(data.labels)} labels, on {device}")
     g = torch.Generator().manual_seed(config.seed + rank)
     batches = Batches(config, device, g)
+    train_images = _on_device(data.train.images, device)
     mix_rng = np.random.default_rng(config.seed + rank)
 
     # --- model ---
@@ -287,7 +298,7 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
                                    "moms": [gr["betas"][0] for gr in opt.param_groups],
                                    "layer_groups": [gr["layer_group"] for gr in opt.param_groups]})
                     idx = order[step * batch_size:(step + 1) * batch_size]
-                    x = batches.train(data.train.images[idx], size)
+                    x = batches.train(train_images[idx.to(train_images.device)], size)
                     y = data.train.targets[idx].to(device, non_blocking=True)
                     if config.mixup > 0:
                         # fastai's MixUp: each image blends with a shuffled partner, lam >= 0.5.
@@ -340,13 +351,15 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
         return None
 
     # --- final metrics on the validation split (the model the bundle will hold) ---
-    probs, losses = evaluate(model, data.valid, batches, batch_size, autocast)
+    # In float32 even after bf16 training: these are the numbers the exported model gives.
+    probs, losses = evaluate(model, data.valid, batches, batch_size, contextlib.nullcontext)
     correct = int((probs.argmax(1) == data.valid.targets).sum())
     metrics = {"accuracy": correct / len(data.valid),
                "error_rate": (len(data.valid) - correct) / len(data.valid),
                "valid_loss": float(losses.mean()), "n_valid": len(data.valid)}
     if config.tta:
-        tta_probs, _ = evaluate(model, data.valid, batches, batch_size, autocast, tta=True)
+        tta_probs, _ = evaluate(model, data.valid, batches, batch_size, contextlib.nullcontext,
+                                tta=True)
         metrics["tta_accuracy"] = float((tta_probs.argmax(1) == data.valid.targets)
                                         .float().mean())
     if world > 1:

@@ -157,3 +157,24 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_best_epoch(digits_dir, tmp_path):
     # The bundle holds the best epoch so far, not the last (half-trained) one.
     best = min(row["error_rate"] for row in history)
     assert metrics["error_rate"] <= best + 1e-9
+
+
+@pytest.mark.slow
+def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
+    """The DDP path for real, with the gloo backend: two processes, one bundle."""
+    root = make_folder_dataset(tmp_path / "d", per_label=16)
+    out = tmp_path / "ddp"
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+         "-m", "training", "folder", str(root), "--arch", "resnet18", "--no-pretrained",
+         "--size", "32", "--epochs", "2", "--batch-size", "8", "--cache-dir", "",
+         "--workers", "1", "--output", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("wrote ") == 1  # only process 0 exports
+    metrics = json.loads((out / "report" / "metrics.json").read_text())
+    assert [(row["phase"], row["epoch"]) for row in metrics["history"]] == [
+        ("frozen", 0), ("unfrozen", 0), ("unfrozen", 1)]
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["architecture"] == {"name": "resnet18", "num_classes": 3}
