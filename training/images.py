@@ -24,10 +24,11 @@ def to_rgb(image: Image.Image) -> Image.Image:
     """Grayscale, palette, RGBA (on white), CMYK and 16-bit images as 8-bit RGB."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         # Pillow's convert("L") clips 16-bit values instead of scaling them: scale by hand.
-        pixels = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or pixels.max() > 255 else 255.0
-        if image.mode == "F" and pixels.max() <= 1.0:
-            top = 1.0
+        pixels = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        peak = pixels.max() if pixels.size else 0.0
+        top = 65535.0 if image.mode.startswith("I;16") or peak > 255 else 255.0
+        if image.mode == "F" and peak <= 1.0:
+            top = 1.0  # float images up to 1.0 are taken as 0-1
         image = Image.fromarray(np.clip(pixels / top * 255.0 + 0.5, 0, 255).astype(np.uint8))
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
@@ -47,8 +48,11 @@ def open_rgb(path: str | Path) -> Image.Image:
         with Image.open(path) as image:
             image.seek(0)
             image.load()  # decodes every pixel, so a truncated file fails here, not in epoch 3
-            image = ImageOps.exif_transpose(image)
-            return to_rgb(image)
+            try:
+                oriented = ImageOps.exif_transpose(image)
+            except Exception:  # a broken EXIF block shouldn't lose the picture (demos agree)
+                oriented = image.copy()
+            return to_rgb(oriented)
     except BadImage:
         raise
     except Image.DecompressionBombError as error:

@@ -19,6 +19,9 @@ def test_modes_are_converted_to_rgb(tmp_path):
     }
     for name, image in cases.items():
         image.save(tmp_path / name)
+    # Float images (TIFF) in 0-1 are scaled to 0-255, not clipped to black.
+    Image.fromarray(np.full((3, 4), 0.5, np.float32), "F").save(tmp_path / "float.tif")
+    assert open_rgb(tmp_path / "float.tif").getpixel((0, 0)) == (128, 128, 128)
     for name in cases:
         rgb = open_rgb(tmp_path / name)
         assert rgb.mode == "RGB" and rgb.size == (4, 3), name
