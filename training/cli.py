@@ -10,7 +10,7 @@ from . import recipes
 from .config import Config, field_help
 
 EPILOG = """examples:
-  python -m training digits                      # offline sample, ~30 s on 2 CPU cores
+  python -m training digits                      # offline sample, under a minute on 2 cores
   python -m training pets                        # downloads Oxford-IIIT Pets, resnet34
   python -m training folder data/bears --epochs 4
   python -m training csv labels.csv --arch resnet18 --no-pretrained
@@ -23,6 +23,9 @@ RECIPE_HELP = {
     "csv": "FILE with columns fname,label[,is_valid]",
 }
 HIDDEN = {"recipe"}  # set by the subcommand itself
+# Options with a fixed set of values: argparse rejects a typo with the valid choices.
+CHOICES = {"resize": ("squish", "crop", "pad"), "schedule": ("fine_tune", "one_cycle"),
+           "labels_from": ("folder", "regex", "csv")}
 
 
 def _add_options(parser: argparse.ArgumentParser, defaults: Config, positional_path: bool):
@@ -41,7 +44,8 @@ def _add_options(parser: argparse.ArgumentParser, defaults: Config, positional_p
                                 help=text)
         else:
             parser.add_argument(flag, type=type(default), default=default,
-                                metavar=f.name.upper(), help=text)
+                                choices=CHOICES.get(f.name), metavar=f.name.upper(),
+                                help=text)
 
 
 def parser() -> argparse.ArgumentParser:
