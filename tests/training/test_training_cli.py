@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import make_folder_dataset
+from training_helpers import make_folder_dataset
 
 from training import cli, recipes
 from training.config import Config, field_help

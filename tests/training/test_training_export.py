@@ -10,9 +10,9 @@ import onnxruntime
 import pytest
 import torch
 import torchvision
-from conftest import make_folder_dataset, tiny_config
 from PIL import Image
 from safetensors.torch import load_file
+from training_helpers import make_folder_dataset, tiny_config
 
 import training
 from training import bundle as export_mod

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_folder_dataset, shape_image, tiny_config
 from PIL import Image
+from training_helpers import make_folder_dataset, shape_image, tiny_config
 
 from training import data
 from training.data import DataError

@@ -7,7 +7,7 @@ import contextlib
 import tarfile
 
 import numpy as np
-from conftest import shape_image, tiny_config
+from training_helpers import shape_image, tiny_config
 
 import training
 from training import recipes

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from conftest import make_folder_dataset, tiny_config
+from training_helpers import make_folder_dataset, tiny_config
 
 from training import models, schedule, train
 
