@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,12 @@ class Config:
         """A copy with the derived defaults filled in (name, output, title)."""
         config = dataclasses.replace(self, widths=list(self.widths))
         config.name = config.name or config.recipe
+        # The name becomes a folder, a URL path and a Hugging Face Space name.
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}", config.name):
+            raise ValueError(f"name {config.name!r}: use letters, digits, '.', '_' and '-' "
+                             "(it becomes the bundle folder and the demo's URL)")
+        if config.post and not config.post.startswith(("http://", "https://")):
+            raise ValueError(f"post {config.post!r} must be an http(s) URL of the blog post")
         config.output = config.output or str(Path("models") / config.name)
         config.title = config.title or config.name
         return config

@@ -81,6 +81,13 @@ def test_errors_name_the_problem(tmp_path, capsys):
     assert "no images found" in capsys.readouterr().err
 
 
+def test_bundle_name_and_post_are_checked(capsys):
+    assert cli.main(["digits", "--name", "my digits"]) == 2
+    assert "name 'my digits': use letters" in capsys.readouterr().err
+    assert cli.main(["digits", "--post", "posts/digits.md"]) == 2
+    assert "must be an http(s) URL" in capsys.readouterr().err
+
+
 def test_unknown_recipe_suggests_the_closest():
     with pytest.raises(ValueError, match='Did you mean "digits"'):
         recipes.config("digit")

@@ -35,4 +35,5 @@ def config(name: str, /, **changes) -> Config:
 
 def prepare(config: Config) -> Config:
     """Run the recipe's data step (download, generate or check the path)."""
+    config.resolved()  # a bad name or post fails now, before any download
     return module(config.recipe).prepare(config)
