@@ -164,9 +164,9 @@ def split(items: list[Item], valid_pct: float, seed: int) -> tuple[list[Item], l
     return [items[i] for i in order[cut:]], [items[i] for i in order[:cut]]
 
 
-def _decode(item: Item, size: tuple[int, int], method: str):
+def _decode(item: Item, size: tuple[int, int], method: str, fast: bool):
     try:
-        image = resize(open_rgb(item.path), size, method)
+        image = resize(open_rgb(item.path, at_least=max(size) if fast else None), size, method)
     except BadImage as error:
         return None, str(error)
     except FileNotFoundError:
@@ -186,11 +186,15 @@ def _cache_key(items: list[Item], size, method) -> str:
 
 
 def decode_all(items: list[Item], size: tuple[int, int], method: str, workers: int = 0,
-               cache_dir: str | Path | None = None, desc: str = "images", progress: bool = True):
-    """Decode and resize every item once: (uint8 array, kept items, skipped), cached on disk."""
+               cache_dir: str | Path | None = None, desc: str = "images", progress: bool = True,
+               fast: bool = False):
+    """Decode and resize every item once: (uint8 array, kept items, skipped), cached on disk.
+
+    `fast` lets JPEGs decode at a reduced scale (training images only: the validation
+    images must be exactly the contract's transform)."""
     cache = None
     if cache_dir:
-        cache = Path(cache_dir) / _cache_key(items, size, method)
+        cache = Path(cache_dir) / _cache_key(items, size, f"{method} fast={fast}")
         if (cache / "done").exists():
             meta = json.loads((cache / "meta.json").read_text())
             kept = [items[i] for i in meta["kept"]]
@@ -201,7 +205,7 @@ def decode_all(items: list[Item], size: tuple[int, int], method: str, workers: i
     kept_index, skipped = [], []
     # Threads suffice: Pillow releases the GIL while decoding and resizing.
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(lambda item: _decode(item, size, method), items)
+        results = pool.map(lambda item: _decode(item, size, method, fast), items)
         for i, (pixels, error) in enumerate(tqdm(results, total=len(items), desc=desc,
                                                  leave=False, unit="img", disable=not progress)):
             if error is None:
@@ -234,7 +238,7 @@ def load(items: list[Item], config, skipped: list[Skipped] | None = None,
     cache_dir = Path(config.cache_dir) if config.cache_dir else None
     train_pixels, train_kept, bad = decode_all(train_items, (big, big), config.resize,
                                                config.workers, cache_dir, "checking train images",
-                                               progress)
+                                               progress, fast=True)
     skipped += bad
     valid_pixels, valid_kept, bad = decode_all(valid_items, size, config.resize,
                                                config.workers, cache_dir, "checking valid images",

@@ -39,14 +39,21 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB") if image.mode != "RGB" else image
 
 
-def open_rgb(path: str | Path) -> Image.Image:
-    """Decode a whole image file (EXIF-rotated, first frame, RGB), or raise BadImage."""
+def open_rgb(path: str | Path, at_least: int | None = None) -> Image.Image:
+    """Decode a whole image file (EXIF-rotated, first frame, RGB), or raise BadImage.
+
+    `at_least` (training images only, never the validation transform): let JPEG decoding
+    skip detail, down to a size still at least `at_least` pixels on both sides. A 12 MP
+    photo then decodes about 8x faster; the whole file is still read and checked.
+    """
     path = Path(path)
     try:
         if path.stat().st_size == 0:
             raise BadImage("the file is empty (0 bytes)")
         with Image.open(path) as image:
             image.seek(0)
+            if at_least and image.format == "JPEG":
+                image.draft(image.mode, (at_least, at_least))
             image.load()  # decodes every pixel, so a truncated file fails here, not in epoch 3
             try:
                 oriented = ImageOps.exif_transpose(image)

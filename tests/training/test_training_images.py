@@ -87,3 +87,20 @@ def test_preprocess_is_bilinear_resize_then_imagenet_normalization(tmp_path):
     assert x.shape == (3, 16, 16) and x.dtype == np.float32
     np.testing.assert_allclose(x, expected.transpose(2, 0, 1), atol=1e-6)
     assert normalize(np.zeros((2, 2, 3), np.uint8)).shape == (3, 2, 2)
+
+
+def test_fast_jpeg_decoding_keeps_enough_pixels_and_still_checks(tmp_path):
+    rng = np.random.default_rng(1)
+    big = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8).repeat(20, 0).repeat(20, 1)
+    Image.fromarray(big).save(tmp_path / "photo.jpg", quality=90)  # 1280x960
+    full = open_rgb(tmp_path / "photo.jpg")
+    fast = open_rgb(tmp_path / "photo.jpg", at_least=200)
+    assert full.size == (1280, 960)
+    assert min(fast.size) >= 200 and fast.size[0] < 1280  # decoded at a reduced scale
+    a = np.asarray(resize(full, (50, 50), "crop"), np.float32)
+    b = np.asarray(resize(fast, (50, 50), "crop"), np.float32)
+    assert np.abs(a - b).mean() < 8  # the same picture
+    data = (tmp_path / "photo.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(BadImage):
+        open_rgb(tmp_path / "cut.jpg", at_least=200)

@@ -15,7 +15,9 @@ from tqdm.auto import tqdm
 
 from ..data import DataError
 
-URL = "https://www.robots.ox.ac.uk/~vgg/data/pets/data/images.tar.gz"
+# The dataset's home page first, then the copy the fastai course downloads (same images).
+URLS = ("https://www.robots.ox.ac.uk/~vgg/data/pets/data/images.tar.gz",
+        "https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz")
 
 OVERRIDES = dict(
     name="pets",
@@ -38,7 +40,21 @@ class DownloadError(DataError):
     pass
 
 
+def download_first(urls, target: Path) -> Path:
+    """Download the first URL that works to `target`; the error lists every failure."""
+    failures = []
+    for url in urls:
+        try:
+            return download(url, target)
+        except OSError as error:  # URLError, timeouts, refused connections, a full disk
+            failures.append(f"{url} ({getattr(error, 'reason', error)})")
+    raise DownloadError("could not download the pets images from " + "; ".join(failures)
+                        + ". When offline, download images.tar.gz elsewhere and pass "
+                        "--path images.tar.gz (or the unpacked folder).")
+
+
 def download(url: str, target: Path) -> Path:
+    """Stream `url` to `target` with a progress bar; a partial file never takes its name."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
     try:
@@ -49,11 +65,9 @@ def download(url: str, target: Path) -> Path:
                 while chunk := response.read(1 << 20):
                     f.write(chunk)
                     bar.update(len(chunk))
-    except OSError as error:
+    except BaseException:
         partial.unlink(missing_ok=True)
-        raise DownloadError(f"could not download {url} ({error}). When offline, download it "
-                            "elsewhere and pass --path images.tar.gz (or the unpacked folder)."
-                            ) from None
+        raise
     partial.rename(target)
     return target
 
@@ -68,8 +82,11 @@ def extract(archive: Path, folder: Path) -> Path:
         except (tarfile.TarError, OSError) as error:
             raise DataError(f"{archive}: can't unpack the archive ({error}).") from None
         done.write_text("")
-    images = folder / "images"
-    return images if images.is_dir() else folder
+    # images.tar.gz unpacks to images/, the fastai copy to oxford-iiit-pet/images/.
+    for images in (folder / "images", folder / "oxford-iiit-pet" / "images"):
+        if images.is_dir():
+            return images
+    return folder
 
 
 def prepare(config):
@@ -83,5 +100,5 @@ def prepare(config):
         raise DataError(f"{given}: no such folder or archive of the pets images.")
     archive = root / "images.tar.gz"
     if not (root / ".complete").exists() and not archive.exists():
-        download(URL, archive)
+        download_first(URLS, archive)
     return dataclasses.replace(config, path=str(extract(archive, root)))
