@@ -204,7 +204,7 @@ def _print_row(row: dict, header: bool = False) -> None:
         tqdm.write("  ".join(f"{n:>10}" for n in names))
     minutes, seconds = divmod(int(round(row["time"])), 60)
     tqdm.write(f"{row['epoch']:>10}  {row['train_loss']:>10.6f}  {row['valid_loss']:>10.6f}  "
-               f"{row['error_rate']:>10.6f}  {minutes:>7}:{seconds:02d}")
+               f"{row['error_rate']:>10.6f}  {f'{minutes:02d}:{seconds:02d}':>10}")
 
 
 def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False) -> Result | None:
