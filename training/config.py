@@ -13,6 +13,17 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
+DEFAULT_DATA_DIR = "data"
+DEFAULT_CACHE_DIR = ".cache/training"
+
+
+def project_root() -> Path:
+    """The template checkout this package runs from, else the current directory."""
+    here = Path(__file__).resolve().parents[1]
+    if (here / "pyproject.toml").is_file() and (here / "models").is_dir():
+        return here
+    return Path.cwd()
+
 
 @dataclass
 class Config:
@@ -25,7 +36,7 @@ class Config:
     valid_pct: float = 0.2  # the share of images held out for validation (random, seeded split)
     seed: int = 42  # seeds the split, the weights of new layers and the augmentation
     data_dir: str = "data"  # where recipes put downloaded or generated data sets
-    cache_dir: str = ".cache/training"  # decoded and resized images, reused by later runs
+    cache_dir: str = ".cache/training"  # decoded, resized images for later runs; "" for none
     # --- images ---
     size: int = 224  # the training and validation image size (square), in pixels
     resize: str = "squish"  # the validation resize: squish, crop or pad (models/README.md)
@@ -73,8 +84,18 @@ class Config:
     post: str = ""  # the URL of the blog post about this model, if any
 
     def resolved(self) -> Config:
-        """A copy with the derived defaults filled in (name, output, title)."""
+        """A copy with the derived defaults filled in (name, output, title, folders).
+
+        The default data, cache and models folders are anchored at the project root when
+        this package lives in a checkout of the template, so a notebook running in posts/
+        writes to the same data/ and models/ as `python -m training` at the root.
+        """
         config = dataclasses.replace(self, widths=list(self.widths))
+        root = project_root()
+        if config.data_dir == DEFAULT_DATA_DIR:
+            config.data_dir = str(root / DEFAULT_DATA_DIR)
+        if config.cache_dir == DEFAULT_CACHE_DIR:
+            config.cache_dir = str(root / DEFAULT_CACHE_DIR)
         config.name = config.name or config.recipe
         # The name becomes a folder, a URL path and a Hugging Face Space name.
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}", config.name):
@@ -82,7 +103,7 @@ class Config:
                              "(it becomes the bundle folder and the demo's URL)")
         if config.post and not config.post.startswith(("http://", "https://")):
             raise ValueError(f"post {config.post!r} must be an http(s) URL of the blog post")
-        config.output = config.output or str(Path("models") / config.name)
+        config.output = config.output or str(root / "models" / config.name)
         config.title = config.title or config.name
         return config
 

@@ -185,3 +185,14 @@ def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
         ("frozen", 0), ("unfrozen", 0), ("unfrozen", 1)]
     meta = json.loads((out / "model.json").read_text())
     assert meta["architecture"] == {"name": "resnet18", "num_classes": 3}
+
+
+def test_default_folders_are_at_the_project_root(tmp_path, monkeypatch):
+    """A notebook in posts/ and a shell at the root use the same data/ and models/."""
+    monkeypatch.chdir(tmp_path)
+    config = recipes.config("digits").resolved()
+    assert config.data_dir == str(ROOT / "data")
+    assert config.cache_dir == str(ROOT / ".cache" / "training")
+    assert config.output == str(ROOT / "models" / "digits")
+    explicit = recipes.config("digits", data_dir="here", output="out").resolved()
+    assert explicit.data_dir == "here" and explicit.output == "out"

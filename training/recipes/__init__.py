@@ -35,5 +35,9 @@ def config(name: str, /, **changes) -> Config:
 
 def prepare(config: Config) -> Config:
     """Run the recipe's data step (download, generate or check the path)."""
-    config.resolved()  # a bad name or post fails now, before any download
+    # Resolving checks the name and post now, before any download, and anchors the default
+    # data and cache folders at the project root.
+    resolved = config.resolved()
+    config = dataclasses.replace(config, data_dir=resolved.data_dir,
+                                 cache_dir=resolved.cache_dir)
     return module(config.recipe).prepare(config)
