@@ -52,8 +52,8 @@ def pick_device(name: str) -> torch.device:
         return torch.device("cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} asked for, but torch sees no CUDA GPU; "
-                           "use --device cpu or auto")
+        raise ValueError(f"device {name!r} asked for, but torch sees no CUDA GPU; "
+                         "use --device cpu or auto")
     return device
 
 
