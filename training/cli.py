@@ -68,8 +68,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = vars(parser().parse_args(argv))
     name = args.pop("recipe")
+    chosen = any(a == "--schedule" or a.startswith("--schedule=") for a in argv)
+    if not args["pretrained"] and args["schedule"] == "fine_tune" and not chosen:
+        # fine_tune freezes a pretrained body first; a random body has nothing worth keeping.
+        print("note: --no-pretrained: training with one_cycle (no pretrained body to freeze; "
+              "--schedule fine_tune to insist).")
+        args["schedule"] = "one_cycle"
     from . import ExportError, WeightsUnavailable, export, train
     from .data import DataError
 

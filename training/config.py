@@ -18,11 +18,14 @@ DEFAULT_CACHE_DIR = ".cache/training"
 
 
 def project_root() -> Path:
-    """The template checkout this package runs from, else the current directory."""
-    here = Path(__file__).resolve().parents[1]
-    if (here / "pyproject.toml").is_file() and (here / "models").is_dir():
-        return here
-    return Path.cwd()
+    """The blog template the command runs in: the nearest folder at or above the current one
+    that holds mkdocs.yml and models/ (so a notebook in posts/ finds it), else the current one.
+    """
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / "mkdocs.yml").is_file() and (folder / "models").is_dir():
+            return folder
+    return cwd
 
 
 @dataclass

@@ -174,7 +174,8 @@ def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
          "-m", "training", "folder", str(root), "--arch", "resnet18", "--no-pretrained",
-         "--size", "32", "--epochs", "2", "--batch-size", "8", "--cache-dir", "",
+         "--schedule", "fine_tune", "--size", "32", "--epochs", "2", "--batch-size", "8",
+         "--cache-dir", "",
          "--workers", "1", "--output", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
@@ -189,10 +190,40 @@ def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
 
 def test_default_folders_are_at_the_project_root(tmp_path, monkeypatch):
     """A notebook in posts/ and a shell at the root use the same data/ and models/."""
-    monkeypatch.chdir(tmp_path)
-    config = recipes.config("digits").resolved()
-    assert config.data_dir == str(ROOT / "data")
-    assert config.cache_dir == str(ROOT / ".cache" / "training")
-    assert config.output == str(ROOT / "models" / "digits")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "posts").mkdir()
+    for where in (tmp_path, tmp_path / "posts"):
+        monkeypatch.chdir(where)
+        config = recipes.config("digits").resolved()
+        assert config.data_dir == str(tmp_path / "data")
+        assert config.cache_dir == str(tmp_path / ".cache" / "training")
+        assert config.output == str(tmp_path / "models" / "digits")
+    # Outside a blog template, the current folder is the root.
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert recipes.config("digits").resolved().output == str(elsewhere / "models" / "digits")
     explicit = recipes.config("digits", data_dir="here", output="out").resolved()
     assert explicit.data_dir == "here" and explicit.output == "out"
+
+
+def test_folder_and_csv_bundles_are_named_after_their_data(tmp_path):
+    folder = tmp_path / "My Bears"
+    folder.mkdir()
+    config = recipes.prepare(recipes.config("folder", path=str(folder), pretrained=False))
+    assert config.name == "My-Bears"
+    csv = tmp_path / "labels.csv"
+    csv.write_text("fname,label\n")
+    assert recipes.prepare(recipes.config("csv", path=str(csv))).name == "labels"
+    named = recipes.prepare(recipes.config("folder", path=str(folder), name="grizzly"))
+    assert named.name == "grizzly"
+
+
+def test_no_pretrained_switches_to_one_cycle_unless_asked(tmp_path, capsys):
+    root = make_folder_dataset(tmp_path / "d", per_label=6)
+    assert cli.main(["folder", str(root), "--arch", "simple_cnn", "--no-pretrained", "--size",
+                     "16", "--epochs", "1", "--output", str(tmp_path / "a")]) == 0
+    assert "training with one_cycle" in capsys.readouterr().out
+    meta = json.loads((tmp_path / "a" / "model.json").read_text())
+    assert meta["recipe"]["schedule"] == "one_cycle"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import re
 
 from ..config import Config
 
@@ -31,6 +32,14 @@ def config(name: str, /, **changes) -> Config:
     if unknown:
         raise ValueError(f"unknown config field(s) {', '.join(unknown)}")
     return dataclasses.replace(Config(), recipe=name, **{**module(name).OVERRIDES, **changes})
+
+
+def named_after(config: Config, stem: str) -> Config:
+    """Default the bundle's name to the data's folder or file name (made a valid name)."""
+    if config.name:
+        return config
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._")
+    return dataclasses.replace(config, name=name or config.recipe)
 
 
 def prepare(config: Config) -> Config:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..data import DataError
+from . import named_after
 
 OVERRIDES = dict(
     labels_from="csv",
@@ -20,4 +21,4 @@ def prepare(config):
         raise DataError("the csv recipe needs a FILE: python -m training csv labels.csv")
     if not Path(config.path).is_file():
         raise DataError(f"{config.path}: no such CSV file (columns fname,label[,is_valid]).")
-    return config
+    return named_after(config, Path(config.path).stem)

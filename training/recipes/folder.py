@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..data import DataError
+from . import named_after
 
 OVERRIDES = dict(
     labels_from="folder",
@@ -24,4 +25,5 @@ def prepare(config):
     if not Path(config.path).is_dir():
         raise DataError(f"{config.path}: no such folder. Give a folder with one subfolder "
                         "per label (or train/ and valid/ folders that have them).")
-    return config
+    # data/bears becomes the "bears" bundle, demo and Space unless --name says otherwise.
+    return named_after(config, Path(config.path).resolve().name)
