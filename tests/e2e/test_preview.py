@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -63,19 +62,6 @@ def ctrl_c(process: subprocess.Popen) -> int:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         raise AssertionError("preview did not stop on Ctrl-C") from None
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("template")
-    for name in ("mkdocs.yml", "site", "posts", "models", "scripts"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns(
-                "model.onnx", "model.safetensors", ".*"))
-        else:
-            shutil.copy(source, root / name)
-    return root
 
 
 @pytest.fixture(scope="module")
