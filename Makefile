@@ -39,7 +39,7 @@ site: $(INSTALLED)
 
 bench:
 	$(MAKE) EXTRAS=site,train,demo,dev,bench $(VENV)/.installed-site-train-demo-dev-bench
-	$(BIN)/python -m bench
+	$(BIN)/python bench/train.py
 
 clean:
 	rm -rf public .cache
