@@ -128,6 +128,22 @@ def main(argv=None) -> int:
         print(f"ours / fastai images per second: {ratio:.2f}x")
     if note:
         print(note)
+    if len(rows) == 2:
+        sys.path.insert(0, str(ROOT / "bench"))
+        import common
+
+        ours, fastai = rows
+        met = ratio >= 2 and ours["error_rate"] <= fastai["error_rate"]
+        c = common.comparison(
+            f"training throughput, {args.arch} {args.size} px, {args.device}",
+            ours["images_per_s"], fastai["images_per_s"], peer_name="fastai fine_tune",
+            unit="images/s", goal=">= 2x, error rate no worse", met=met)
+        print(common.line(c))
+        path = common.write_results("train", [c],
+            {"error_rate": {"ours": ours["error_rate"], "fastai": fastai["error_rate"]},
+             "seconds": {"ours": ours["seconds"], "fastai": fastai["seconds"]},
+             "n_train": ours["n_train"]})
+        print(f"results: {path}")
     return 0
 
 
