@@ -25,12 +25,23 @@ def find_bundles(models_dir: str | Path) -> dict[str, Path]:
             f"{root}: no such folder. Export a model with `python -m training RECIPE` "
             "or pass --models DIR"
         )
-    found = {p.parent.name: p.parent for p in root.glob("*/model.json")}
+    # Dot-folders are an export's temporary or previous copy, never a demo of their own.
+    found = {p.parent.name: p.parent for p in root.glob("*/model.json")
+             if not p.parent.name.startswith(".")}
     return dict(sorted(found.items()))
 
 
-def select_bundles(models_dir: str | Path, names: list[str] | None = None) -> dict[str, Path]:
-    """The bundles called `names` (all of them when empty); unknown names get a suggestion."""
+WEIGHTS = {"onnx": "model.onnx", "torch": "model.safetensors"}
+
+
+def select_bundles(models_dir: str | Path, names: list[str] | None = None,
+                   backend: str = "onnx") -> dict[str, Path]:
+    """The bundles called `names` (all of them when empty); unknown names get a suggestion.
+
+    Serving everything skips bundles whose weights aren't here (a clone has a committed
+    bundle's model.json and report, but git ignores its weights), with a note on stderr; a
+    bundle asked for by name must be complete, and fails at load naming the missing file.
+    """
     bundles = find_bundles(models_dir)
     if not bundles:
         raise DemosError(
@@ -38,7 +49,16 @@ def select_bundles(models_dir: str | Path, names: list[str] | None = None) -> di
             "`python -m training RECIPE` or pass --models DIR"
         )
     if not names:
-        chosen = bundles
+        weights = WEIGHTS.get(backend, "model.onnx")
+        chosen = {n: f for n, f in bundles.items() if (f / weights).is_file()}
+        for name in sorted(set(bundles) - set(chosen)):
+            print(f"note: skipping {bundles[name]}: no {weights} (its weights are not in git; "
+                  f"train it again or copy them there)", file=sys.stderr)
+        if not chosen:
+            raise DemosError(
+                f"{models_dir}: no bundle has its {weights} here. Train one with "
+                "`python -m training RECIPE` (make preview trains the digits sample)"
+            )
     else:
         chosen = {}
         for name in names:

@@ -76,7 +76,7 @@ def create_app(
     The loaded demos are in `app.state.demos` ({name: (Model, gr.Blocks)}).
     """
     # Names are checked before the heavy imports, so a typo fails at once.
-    folders = select_bundles(models_dir, names)
+    folders = select_bundles(models_dir, names, backend)
     import gradio as gr
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
@@ -103,6 +103,8 @@ def _check_port(host: str, port: int) -> None:
     """Fail with a clear message before loading anything if the port is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn does: a port whose old connections wait in TIME_WAIT is free to use.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:

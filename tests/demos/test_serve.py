@@ -144,3 +144,38 @@ def test_cli_serves_until_ctrl_c(models_dir, tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_weightless_and_hidden_bundles_are_skipped_unless_named(tmp_path, capsys):
+    from bundle_factory import make_bundle
+
+    from demos.app import select_bundles
+
+    make_bundle(tmp_path, "complete")
+    make_bundle(tmp_path, "cloned", remove=("model.onnx", "model.safetensors"))
+    make_bundle(tmp_path, ".complete.tmp-123")  # an interrupted export's leftover
+    assert list(select_bundles(tmp_path)) == ["complete"]
+    assert "skipping" in capsys.readouterr().err and "cloned" not in str(
+        select_bundles(tmp_path))
+    # Asked for by name, a bundle without weights fails at load, naming the file.
+    with pytest.raises(runtime.BundleError, match="model.onnx"):
+        create_app(tmp_path, ["cloned"])
+
+
+def test_port_in_time_wait_is_free(tmp_path):
+    """Restarting right after a served request must not say the port is taken."""
+    import socket
+
+    from demos.serve import _check_port
+
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    server.listen()
+    client = socket.create_connection(("127.0.0.1", port))
+    conn, _ = server.accept()
+    conn.close()  # the server side closes first: its end waits in TIME_WAIT
+    client.close()
+    server.close()
+    _check_port("127.0.0.1", port)
