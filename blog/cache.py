@@ -65,7 +65,10 @@ class PostCache:
         entry = self.root / key
         manifest = entry / "post.json"
         if manifest.is_file():
-            return self._load(source, entry, json.loads(manifest.read_text("utf-8")), hit=True)
+            cached = self._load(source, entry, json.loads(manifest.read_text("utf-8")), hit=True)
+            if cached.page.is_file() and all(p.is_file() for p in cached.assets.values()):
+                return cached
+            shutil.rmtree(entry, ignore_errors=True)  # damaged (an interrupted prune): redo it
         post = convert(source, self.settings)
         # Written to a temporary folder and renamed, so a build killed half-way never leaves
         # an entry that looks complete.
@@ -103,7 +106,8 @@ class PostCache:
         if not self.root.is_dir():
             return
         for entry in self.root.iterdir():
-            if entry.is_dir() and entry.name not in self.used:
+            # Dot-folders are entries another build is writing right now.
+            if entry.is_dir() and entry.name not in self.used and not entry.name.startswith("."):
                 shutil.rmtree(entry, ignore_errors=True)
 
 

@@ -41,15 +41,16 @@ def cmd_check(args) -> int:
     sources = [p for p in sorted(folder.rglob("*")) if p.suffix in POST_SUFFIXES and p.is_file()
                and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)]
     problems = 0
-    slugs: dict[str, Path] = {}
+    seen: dict[tuple, Path] = {}
     for source in sources:
         try:
             post = convert(source)
-            if post.front.slug in slugs:
-                raise PostError(source, f"has the same slug `{post.front.slug}` as "
-                                f"{slugs[post.front.slug]}.",
+            key = (post.front.date, post.front.slug)
+            if key in seen:
+                raise PostError(source, f"has the same date and slug `{post.front.slug}` as "
+                                f"{seen[key]}, so both would be published at one address.",
                                 "Rename one of the files or set `slug:` in its front matter.")
-            slugs[post.front.slug] = source
+            seen[key] = source
         except PostError as err:
             problems += 1
             print(f"error: {err}", file=sys.stderr)
@@ -62,7 +63,11 @@ def cmd_check(args) -> int:
 
 def cmd_new(args) -> int:
     """Create posts/YYYY-MM-DD-slug.ipynb with fastpages front matter, ready to open in Jupyter."""
-    date = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+    try:
+        date = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+    except ValueError:
+        raise PostError(Path(args.posts_dir), f"--date {args.date} is not a date.",
+                        "Write it as YYYY-MM-DD, e.g. --date 2026-01-31.") from None
     path = Path(args.posts_dir) / f"{date.isoformat()}-{slugify(args.title)}.ipynb"
     if path.exists():
         raise PostError(path, "already exists.", "Choose another title or remove the file.")

@@ -34,6 +34,7 @@ class Demo:
     example: str | None = None  # path inside the bundle, e.g. examples/3_0.png
     report: list[str] = field(default_factory=list)  # report images that exist
     bundle: Path | None = None  # None: deployed, but no bundle in models/
+    servable: bool = False  # its ONNX weights are here, so the local demo server serves it
     space: str | None = None  # OWNER/NAME once deployed
     url: str | None = None  # the Space's page
 
@@ -55,6 +56,8 @@ class DemoIndex:
             return
         for meta in sorted(self.models_dir.glob("*/model.json")):
             name = meta.parent.name
+            if name.startswith("."):  # an export's temporary or previous copy
+                continue
             try:
                 data = json.loads(meta.read_text("utf-8"))
                 if not isinstance(data, dict):
@@ -72,6 +75,7 @@ class DemoIndex:
                 example=next((e for e in examples if e and (meta.parent / e).is_file()), None),
                 report=[f for f, _ in REPORT_IMAGES if (meta.parent / "report" / f).is_file()],
                 bundle=meta.parent,
+                servable=(meta.parent / "model.onnx").is_file(),
             )
 
     def _load_registry(self) -> None:
@@ -108,13 +112,13 @@ class DemoIndex:
         demo = self.demos.get(name)
         if demo is None:
             return None
-        if self.local_url and demo.bundle is not None:
+        if self.local_url and demo.servable:
             return f"{self.local_url}{name}/"
         return demo.url
 
     def embed_src(self, name: str) -> str | None:
         demo = self.demos[name]
-        if self.local_url and demo.bundle is not None:
+        if self.local_url and demo.servable:
             return f"{self.local_url}{name}/"
         if demo.space:
             # A Space's app runs on its own host: owner-name.hf.space, lower case, dashes.
@@ -211,6 +215,19 @@ class DemoIndex:
                 lines += [f"Not deployed yet: `python -m demos deploy {demo.name} "
                           f"--space OWNER/{demo.name}`.", ""]
         return "\n".join(lines)
+
+
+def replace_reports(markdown: str, render) -> str:
+    """Replace each model_report line outside fenced code with `render(match)`."""
+    out, fence = [], None
+    for line in markdown.split("\n"):
+        marker = line.strip()[:3]
+        if marker in ("```", "~~~"):
+            fence = None if fence == marker else (fence or marker)
+        if fence is None:
+            line = REPORT.sub(render, line)
+        out.append(line)
+    return "\n".join(out)
 
 
 def _md(text: str) -> str:

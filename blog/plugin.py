@@ -23,7 +23,7 @@ from mkdocs.structure.files import File, Files
 
 from .cache import PostCache
 from .convert import MORE, POST_SUFFIXES, Settings
-from .demos import REPORT, DemoIndex
+from .demos import DemoIndex, replace_reports
 from .errors import PostError
 
 log = logging.getLogger("mkdocs.plugins.notebook-posts")
@@ -108,10 +108,12 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 continue
             try:
                 post = self.cache.get(source)
-                key = ("slug", post.front.slug)
+                # Two posts clash when they get the same address (date and slug).
+                key = (post.front.date.isoformat(), post.front.slug)
                 if key in seen:
-                    raise PostError(source, f"has the same slug `{post.front.slug}` as "
-                                    f"{seen[key].relative_to(self.posts_dir.parent)}.",
+                    raise PostError(source, f"has the same date and slug `{post.front.slug}` as "
+                                    f"{seen[key].relative_to(self.posts_dir.parent)}, so both "
+                                    "would be published at one address.",
                                     "Rename one of the files or set `slug:` in its front matter.")
                 seen[key] = source
                 if post.front.demo:
@@ -189,7 +191,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 log.error(str(err))
                 return f'!!! failure "Model report"\n\n    {html.escape(str(err))}\n'
 
-        return REPORT.sub(report, markdown)
+        return replace_reports(markdown, report)
 
     def _source_of(self, page) -> Path:
         for source, file in self.posts.items():
@@ -221,12 +223,20 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 continue
             target = "/" + file.url
             base = (config.site_url or "/").rstrip("/")
+            site_dir = Path(config.site_dir).resolve()
             for alias in aliases:
                 rel = alias.strip("/")
                 if not rel:
                     continue
                 name = rel if rel.endswith(".html") else f"{rel}/index.html"
-                out = Path(config.site_dir) / name
+                out = (site_dir / name).resolve()
+                # An old address must stay inside the site and never replace a real page.
+                if not out.is_relative_to(site_dir) or out.exists():
+                    why = "is outside the site" if not out.is_relative_to(site_dir) else \
+                        "is already a page of the site"
+                    raise PluginError(str(PostError(
+                        source, f"the alias `{alias}` {why}.",
+                        "Use the post's old address, e.g. `/2020/01/28/my-post.html`.")))
                 out.parent.mkdir(parents=True, exist_ok=True)
                 url = html.escape(_join_site(base, target), quote=True)
                 out.write_text(

@@ -71,3 +71,9 @@ def test_missing_paths_are_one_line_errors(args, tmp_path):
     result = run(*args, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+
+
+def test_new_with_a_bad_date_is_one_line(tmp_path):
+    result = run("new", "X", "--date", "2026-13-01", "--posts-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert "--date 2026-13-01 is not a date" in result.stderr and "Traceback" not in result.stderr

@@ -55,7 +55,7 @@ def test_card_links_the_deployed_space(site):
 
 
 def test_card_points_at_the_local_server_in_preview(site):
-    bundle(site)
+    (bundle(site) / "model.onnx").write_bytes(b"weights")  # only bundles with weights are served
     post(site, front="demo: digits\ndemo_embed: true")
     site.build(env={"DEMOS_URL": "http://127.0.0.1:7860"})
     html = article(site)
@@ -115,3 +115,22 @@ def test_demos_page(site):
     assert "image-classification" in page
     [src] = re.findall(r'<img alt="An example for Handwritten digits"[^>]*src="([^"]+)"', page)
     assert (site.public / "demos" / src).resolve().is_file()
+
+
+def test_weightless_bundle_links_the_space_even_in_preview(site):
+    # A clone has the committed model.json and report but not the weights: the local demo
+    # server skips it, so the card must not point there.
+    bundle(site)
+    (site.root / "demos.json").write_text(json.dumps({"digits": {"space": "jane/digits"}}))
+    post(site)
+    site.build(env={"DEMOS_URL": "http://127.0.0.1:7860"})
+    html = article(site)
+    assert 'href="https://huggingface.co/spaces/jane/digits"' in html
+    assert "127.0.0.1:7860" not in html
+
+
+def test_model_report_in_a_code_fence_is_left_alone(site):
+    post(site, front="", body='```markdown\n{{ model_report("anything") }}\n```')
+    site.build()
+    assert "model_report(&quot;anything&quot;)" in article(site) or \
+        'model_report("anything")' in article(site)

@@ -88,6 +88,11 @@ def test_cache_skips_unchanged_posts(site):
     html = site.page("2026/03/04/bears")
     assert "An edit." in html and "CACHED-MARK" not in html
     assert not entry.exists()  # the stale entry was pruned
+    # A damaged entry (its page gone, e.g. an interrupted prune) is converted again.
+    [entry] = [p for p in (site.root / ".cache/blog").iterdir() if p.is_dir()]
+    (entry / "2026-03-04-bears.md").unlink()
+    site.build()
+    assert "An edit." in site.page("2026/03/04/bears")
 
 
 def test_project_site_url(site):
@@ -120,11 +125,25 @@ def test_broken_post_fails_build_with_its_name(site):
     assert "Traceback" not in out
 
 
-def test_duplicate_slugs(site):
+def test_duplicate_addresses(site):
+    # The same slug on two dates is two addresses; the same date and slug is one.
     (site.posts / "2026-01-02-hello.md").write_text("---\ntitle: A\n---\n\nA.\n", "utf-8")
     (site.posts / "2026-02-02-hello.md").write_text("---\ntitle: B\n---\n\nB.\n", "utf-8")
+    site.build()
+    (site.posts / "2026-01-02-other.md").write_text(
+        "---\ntitle: C\nslug: hello\n---\n\nC.\n", "utf-8")
     out = failing_build(site)
-    assert "same slug `hello`" in out and "2026-01-02-hello.md" in out
+    assert "same date and slug `hello`" in out and "2026-01-02-hello.md" in out
+
+
+@pytest.mark.parametrize(("alias", "why"), [("../escape.html", "outside the site"),
+                                             ("about", "already a page")])
+def test_aliases_never_escape_or_replace_pages(site, alias, why):
+    (site.posts / "2026-01-02-hello.md").write_text(
+        f"---\ntitle: Hello\naliases: [{alias}]\n---\n\nHi.\n", "utf-8")
+    out = failing_build(site)
+    assert why in out and "2026-01-02-hello.md" in out
+    assert not (site.root / "escape.html").exists()
 
 
 def test_pinned_post_first_and_search_exclude(site):

@@ -1,0 +1,29 @@
+"""Fixtures shared by the tests that run the template as a user would (README, e2e).
+
+At the repository root, not in tests/: a conftest in tests/ would put tests/ first on sys.path,
+where tests/blog/ would shadow the blog package.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+TEMPLATE_PARTS = ("mkdocs.yml", "site", "posts", "models", "scripts")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """A copy of what a user's clone holds (without trained weights, which git ignores)."""
+    root = tmp_path_factory.mktemp("template")
+    for name in TEMPLATE_PARTS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns(
+                "model.onnx", "model.safetensors", ".*"))
+        else:
+            shutil.copy(source, root / name)
+    return root
