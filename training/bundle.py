@@ -102,6 +102,10 @@ def write_examples(result, folder: Path, per_class: int) -> list[dict]:
     """The first `per_class` validation images of each label, as web-friendly files."""
     folder.mkdir()
     examples, counts = [], {}
+    # Labels that only differ in characters a file name can't hold ("café", "cafè") get
+    # their class index in front, so no example overwrites another.
+    stems = [_safe(label) for label in result.labels]
+    stems = [f"{i}_{stem}" if stems.count(stem) > 1 else stem for i, stem in enumerate(stems)]
     for path, target in zip(result.data.valid.paths, result.data.valid.targets.tolist(),
                             strict=True):
         label = result.labels[target]
@@ -112,10 +116,10 @@ def write_examples(result, folder: Path, per_class: int) -> list[dict]:
         source = Path(path)
         suffix = source.suffix.lower()
         if suffix in WEB_IMAGE_SUFFIXES:
-            name = f"{_safe(label)}_{n}{'.jpg' if suffix == '.jpeg' else suffix}"
+            name = f"{stems[target]}_{n}{'.jpg' if suffix == '.jpeg' else suffix}"
             shutil.copyfile(source, folder / name)
         else:  # TIFF, BMP, 16-bit formats...: a browser may not show them; store RGB PNG
-            name = f"{_safe(label)}_{n}.png"
+            name = f"{stems[target]}_{n}.png"
             open_rgb(source).save(folder / name)
         examples.append({"file": f"examples/{name}", "label": label})
     return examples

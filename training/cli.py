@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = vars(parser().parse_args(argv))
     name = args.pop("recipe")
+    if args["arch"] == "simple_cnn":
+        args["pretrained"] = False  # a from-scratch network: there are no weights to download
     chosen = any(a == "--schedule" or a.startswith("--schedule=") for a in argv)
     if not args["pretrained"] and args["schedule"] == "fine_tune" and not chosen:
         # fine_tune freezes a pretrained body first; a random body has nothing worth keeping.

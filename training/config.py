@@ -111,7 +111,18 @@ class Config:
         return config
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The config for model.json: paths inside the project are made relative to it, so
+        a bundle committed or uploaded to a Space doesn't carry the author's home folder."""
+        data = dataclasses.asdict(self)
+        root = project_root()
+        for key in ("path", "data_dir", "cache_dir", "output"):
+            value = data.get(key)
+            if value and Path(value).is_absolute():
+                try:
+                    data[key] = Path(value).resolve().relative_to(root).as_posix()
+                except ValueError:
+                    data[key] = Path(value).name  # outside the project: keep only the name
+        return data
 
 
 def field_help() -> dict[str, str]:

@@ -222,8 +222,9 @@ def test_folder_and_csv_bundles_are_named_after_their_data(tmp_path):
 
 def test_no_pretrained_switches_to_one_cycle_unless_asked(tmp_path, capsys):
     root = make_folder_dataset(tmp_path / "d", per_label=6)
-    assert cli.main(["folder", str(root), "--arch", "simple_cnn", "--no-pretrained", "--size",
+    assert cli.main(["folder", str(root), "--arch", "simple_cnn", "--size",
                      "16", "--epochs", "1", "--output", str(tmp_path / "a")]) == 0
     assert "training with one_cycle" in capsys.readouterr().out
     meta = json.loads((tmp_path / "a" / "model.json").read_text())
     assert meta["recipe"]["schedule"] == "one_cycle"
+    assert meta["recipe"]["pretrained"] is False  # simple_cnn has no pretrained weights

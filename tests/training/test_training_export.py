@@ -150,3 +150,25 @@ def test_refuses_to_replace_a_folder_that_is_not_a_bundle(trained):
     with pytest.raises(training.ExportError, match="not a model bundle"):
         training.export(result, precious)
     assert (precious / "thesis.txt").read_text() == "years of work"
+
+
+def test_examples_of_look_alike_labels_never_overwrite_each_other(tmp_path):
+    """"café" and "cafè" both become "caf" in a file name: the class index tells them apart."""
+    from training_helpers import make_folder_dataset
+
+    import training
+
+    root = make_folder_dataset(tmp_path / "d", per_label=20, labels=("red", "blue"))
+    (root / "red").rename(root / "café")
+    (root / "blue").rename(root / "cafè")
+    result, path = training.run("folder", output=str(tmp_path / "b"), path=str(root),
+                                arch="simple_cnn", pretrained=False, schedule="one_cycle",
+                                size=16, epochs=1, widths=[8], examples_per_class=2)
+    meta = json.loads((path / "model.json").read_text())
+    files = [e["file"] for e in meta["examples"]]
+    assert len(files) == len(set(files)) == 4
+    assert {e["label"] for e in meta["examples"]} == {"café", "cafè"}
+    assert all((path / f).is_file() for f in files)
+    # The recorded recipe holds no absolute paths of the author's machine.
+    for key in ("path", "data_dir", "cache_dir", "output"):
+        assert not str(meta["recipe"][key]).startswith("/"), key
