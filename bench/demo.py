@@ -21,12 +21,16 @@ decoded, resized and classified
 Rounds interleave the three; each figure is the median over the rounds of each round's
 median. Our runtime runs ONNX Runtime on ONNX_THREADS thread(s) per request, because a
 Space serves two requests at once on 2 vCPUs; fastai runs with torch's default threads.
-The floor with ONNX Runtime's default threads is printed too, for the record.
+The floor with ONNX Runtime's default threads and learn.predict with one torch thread are
+printed too, for the record: on a shared machine a two-thread run suffers most when
+another process takes a core.
 
 Cold start: from starting `python app.py` to the first successful answer of its API
 (gradio_client, polling), for our Space folder (`python -m demos space`) and for the
 course's fastai + Gradio app (bench/demo_peer/app.py, `load_learner` + `gr.Interface`),
-both on 127.0.0.1 on free ports, interleaved, each process killed after its answer.
+both on 127.0.0.1 on free ports, interleaved, each process killed after its answer. The
+time until each app's port listens and that of a bare `import gradio` (which every Gradio
+app pays) are recorded too.
 """
 
 from __future__ import annotations
@@ -173,6 +177,10 @@ def fastai_bundle(args, data: Path, work: Path) -> tuple[Path, Path]:
                                        item_tfms=Resize(args.size, method="squish"))
     learn = vision_learner(dls, getattr(models, args.arch), pretrained=False,
                            metrics=error_rate)
+    # One short epoch, so BatchNorm's running statistics are real and the probabilities
+    # aren't all 0 or 1 (which would make the agreement check below meaningless).
+    with learn.no_bar(), learn.no_logging():
+        learn.fit_one_cycle(1)
     export = work / "export.pkl"
     learn.export(export)  # an absolute path: fastai joins it to learn.path unchanged
     run_command([sys.executable, "-m", "demos", "import-fastai", str(export), "--name", NAME,
@@ -255,7 +263,16 @@ def prediction_sides(args, bundle: Path, image: Path, learn) -> tuple[dict, dict
             with learn.no_bar(), learn.no_logging():
                 return learn.predict(str(image))
 
+        def fastai_one_thread():
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                return fastai_predict()
+            finally:
+                torch.set_num_threads(threads)
+
         sides["fastai"] = fastai_predict
+        sides["fastai_1_thread"] = fastai_one_thread
         probs = fastai_predict()[2].numpy()
         mine = np.array([ours[str(label)] for label in learn.dls.vocab])
         # Same weights, same image: the two should agree up to resize rounding.
@@ -276,8 +293,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def cold_start(folder: Path, image: Path, log: Path) -> float:
-    """Seconds from starting `python app.py` in `folder` to its API's first answer."""
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
+def cold_start(folder: Path, image: Path, log: Path) -> tuple[float, float]:
+    """Seconds from starting `python app.py` in `folder` to (its port listening, its API's
+    first answer)."""
     from gradio_client import Client, handle_file
 
     port = free_port()
@@ -285,6 +311,7 @@ def cold_start(folder: Path, image: Path, log: Path) -> float:
     env.update(GRADIO_SERVER_NAME="127.0.0.1", GRADIO_SERVER_PORT=str(port),
                GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
     url = f"http://127.0.0.1:{port}/"
+    listening = None
     with open(log, "ab") as out:
         started = time.perf_counter()
         process = subprocess.Popen([sys.executable, "app.py"], cwd=folder, env=env,
@@ -298,13 +325,18 @@ def cold_start(folder: Path, image: Path, log: Path) -> float:
                 if time.perf_counter() - started > START_TIMEOUT_S:
                     raise BenchError(f"{folder}/app.py did not answer within "
                                      f"{START_TIMEOUT_S:.0f} s; see {log}")
+                if listening is None:
+                    if not _listening(port):
+                        time.sleep(0.02)
+                        continue
+                    listening = time.perf_counter() - started
                 try:
                     client = Client(url, verbose=False)
                     client.predict(handle_file(str(image)), api_name="/predict")
-                except Exception:  # not listening yet, or still starting its app
+                except Exception:  # still starting its app
                     time.sleep(0.05)
                     continue
-                return time.perf_counter() - started
+                return listening, time.perf_counter() - started
         finally:
             process.terminate()
             try:
@@ -314,17 +346,33 @@ def cold_start(folder: Path, image: Path, log: Path) -> float:
                 process.wait()
 
 
+def import_gradio_seconds() -> float:
+    """A fresh `import gradio`: the part of any Gradio app's start that no app can avoid."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import gradio"], env=env, check=True,
+                   capture_output=True)
+    return time.perf_counter() - started
+
+
 def time_cold_starts(apps: dict[str, Path], image: Path, starts: int, warmup: int,
-                     work: Path) -> dict[str, list[float]]:
+                     work: Path) -> dict[str, dict[str, list[float]]]:
+    """Per app: 'answer' (first API answer) and 'listening' (port open) times; plus
+    'import gradio'. Starts interleave the apps, rotating their order."""
     from tqdm import tqdm
 
     names = list(apps)
-    times: dict[str, list[float]] = {name: [] for name in names}
+    times = {name: {"answer": [], "listening": []} for name in names}
+    times["import gradio"] = {"answer": []}
     for i in tqdm(range(warmup + starts), desc="cold starts", file=sys.stderr):
         for name in names[i % len(names):] + names[:i % len(names)]:
-            seconds = cold_start(apps[name], image, work / f"{name}.log")
+            listening, answer = cold_start(apps[name], image, work / f"{name}.log")
             if i >= warmup:  # the first start of each fills the OS file cache
-                times[name].append(seconds)
+                times[name]["answer"].append(answer)
+                times[name]["listening"].append(listening)
+        seconds = import_gradio_seconds()
+        if i >= warmup:
+            times["import gradio"]["answer"].append(seconds)
     return times
 
 
@@ -367,7 +415,9 @@ def run(args, work: Path) -> Path:
         shutil.copy2(export, peer_folder / "export.pkl")
         apps["fastai"] = peer_folder
     starts = time_cold_starts(apps, image, args.starts, 0 if args.quick else 1, work)
-    start_median = {name: statistics.median(values) for name, values in starts.items()}
+    start_median = {name: statistics.median(runs["answer"]) for name, runs in starts.items()}
+    listening = {name: statistics.median(runs["listening"]) for name, runs in starts.items()
+                 if "listening" in runs}
 
     comparisons = []
     if peer:
@@ -392,6 +442,14 @@ def run(args, work: Path) -> Path:
     print(f"for the record: the floor with ONNX Runtime's default threads "
           f"{median['floor_default_threads']:.4g} s; our cold start {start_median['ours']:.3g} s"
           + ("" if peer else " (fastai skipped: --skip-peer)"))
+    print("for the record, cold start: "
+          + "; ".join(f"{name} listening after {seconds:.3g} s" for name, seconds in
+                      listening.items())
+          + f"; a bare `import gradio` takes {start_median['import gradio']:.3g} s")
+    if peer:
+        print(f"for the record: learn.predict with 1 torch thread (as ours uses 1 ONNX Runtime "
+              f"thread) {median['fastai_1_thread']:.4g} s, ours / that "
+              f"{median['ours'] / median['fastai_1_thread']:.2f}x")
     for key, value in checks.items():
         print(f"  {key}: {value}")
     series = {
@@ -399,7 +457,8 @@ def run(args, work: Path) -> Path:
                      "rounds": args.rounds, "per_round": args.per_round,
                      "starts": args.starts, "quick": args.quick, "peer": peer, **checks},
         "prediction_s": {"median": median, "rounds": rounds},
-        "cold_start_s": {"median": start_median, "runs": starts},
+        "cold_start_s": {"median": start_median, "listening_median": listening,
+                         "runs": starts},
     }
     common.RESULTS = args.results_dir  # write_results writes to common.RESULTS
     path = common.write_results("demo", comparisons, series, info)
