@@ -32,7 +32,6 @@ test: $(INSTALLED) node_modules/.package-lock.json
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 site: $(INSTALLED)
 	$(BIN)/mkdocs build --strict

@@ -64,6 +64,15 @@ def stop(processes: list[subprocess.Popen], *, interrupted: bool = False) -> Non
             process.wait()
 
 
+def needs_sample(models: Path) -> bool:
+    """Train the sample on a first run (no bundle has weights yet), or when its bundle is
+    committed without weights (git ignores them); never re-add a sample the user removed."""
+    sample = models / SAMPLE
+    if (sample / "model.json").is_file():
+        return not (sample / "model.onnx").is_file()
+    return not any(models.glob("*/model.onnx"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="make preview", description=__doc__,
@@ -92,27 +101,41 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     python = sys.executable
-    sample = args.models / SAMPLE
-    if not (sample / "model.onnx").is_file() and not args.no_train:
+    if needs_sample(args.models) and not args.no_train:
+        sample = args.models / SAMPLE
         print(f"Training the {SAMPLE} sample into {sample} (first run only, about a minute)…",
               flush=True)
-        trained = subprocess.run([python, "-m", "training", SAMPLE, "--output", str(sample)],
-                                 cwd=ROOT)
-        if trained.returncode != 0:
+        trainer = subprocess.Popen([python, "-m", "training", SAMPLE, "--output", str(sample)],
+                                   cwd=ROOT)
+        try:
+            code = trainer.wait()
+        except KeyboardInterrupt:
+            # The trainer got the same Ctrl-C: let it finish its clean stop (it keeps the
+            # best epoch so far) instead of killing it half-way through writing the bundle.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                trainer.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                trainer.kill()
+            print("Stopped.")
+            return 130
+        if code != 0:
             print("error: training the sample failed (see above).", file=sys.stderr)
-            return trained.returncode
+            return code
 
     blog_url = f"http://{args.host}:{args.blog_port}/"
     demo_url = f"http://{args.host}:{args.demo_port}/"
     env = {**os.environ, "DEMOS_URL": demo_url, "SITE_URL": blog_url,
            "NO_MKDOCS_2_WARNING": "1"}
-    processes = [
-        subprocess.Popen([python, "-m", "demos", "serve", "--models", str(args.models),
-                          "--host", args.host, "--port", str(args.demo_port)], cwd=ROOT, env=env),
-        subprocess.Popen([python, "-m", "mkdocs", "serve", "--dev-addr",
-                          f"{args.host}:{args.blog_port}"], cwd=ROOT, env=env),
+    commands = [
+        [python, "-m", "demos", "serve", "--models", str(args.models), "--host", args.host,
+         "--port", str(args.demo_port)],
+        [python, "-m", "mkdocs", "serve", "--dev-addr", f"{args.host}:{args.blog_port}"],
     ]
+    processes: list[subprocess.Popen] = []
     try:
+        for command in commands:
+            processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
         deadline = time.monotonic() + 180
         pending = {blog_url, demo_url}
         while pending:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -128,3 +129,22 @@ def test_ctrl_c_stops_both_and_a_second_run_reuses_the_bundle(preview):
         assert "Training the digits sample" not in output
     finally:
         assert ctrl_c(again) == 0
+
+
+def test_sample_is_trained_only_when_missing_or_weightless(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("preview", ROOT / "scripts" / "preview.py")
+    preview = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(preview)
+    models = tmp_path / "models"
+    assert preview.needs_sample(models)  # a first run: nothing trained yet
+    (models / "digits").mkdir(parents=True)
+    (models / "digits" / "model.json").write_text("{}")
+    assert preview.needs_sample(models)  # committed without its weights
+    (models / "digits" / "model.onnx").write_bytes(b"x")
+    assert not preview.needs_sample(models)
+    shutil.rmtree(models / "digits")  # the user removed the sample but has a model of theirs
+    (models / "bears").mkdir()
+    (models / "bears" / "model.onnx").write_bytes(b"x")
+    assert not preview.needs_sample(models)
