@@ -50,9 +50,20 @@ def pick_device(name: str) -> torch.device:
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for, but torch sees no CUDA GPU; "
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"device {name!r} is not a device name; use cpu, cuda, cuda:N, "
+                         "mps or auto") from None
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0 or (device.index is not None and device.index >= count):
+            seen = f"{count} CUDA GPU(s)" if count else "no CUDA GPU"
+            raise ValueError(f"device {name!r} asked for, but torch sees {seen}; "
+                             "use --device cpu or auto")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None)
+                                     and torch.backends.mps.is_available()):
+        raise ValueError(f"device {name!r} asked for, but MPS is not available here; "
                          "use --device cpu or auto")
     return device
 
@@ -194,8 +205,11 @@ def _epoch_sizes(config: Config, total_epochs: int) -> list[int]:
     if not config.progressive or total_epochs < 2:
         return [config.size] * total_epochs
     small = config.size // 2
-    return [int(round((small + (config.size - small) * e / (total_epochs - 1)) / 8) * 8)
-            for e in range(total_epochs)]
+    sizes = [int(round((small + (config.size - small) * e / (total_epochs - 1)) / 8) * 8)
+             for e in range(total_epochs)]
+    # Multiples of 8 suit the hardware, but the last epoch trains at the size it is exported at.
+    sizes[-1] = config.size
+    return sizes
 
 
 def _print_row(row: dict, header: bool = False) -> None:

@@ -7,6 +7,7 @@ import contextlib
 import tarfile
 
 import numpy as np
+import pytest
 from training_helpers import shape_image, tiny_config
 
 import training
@@ -66,3 +67,20 @@ def test_pets_recipe_with_a_local_archive(tmp_path):
     assert result.labels == ["Abyssinian", "great_pyrenees"]
     assert [s.reason for s in result.data.skipped] == ["not an image file (extension)"]
     assert {row["phase"] for row in result.history} == {"frozen", "unfrozen"}
+
+
+def test_progressive_resizing_ends_at_the_export_size():
+    from training.config import Config
+    from training.loop import _epoch_sizes
+
+    sizes = _epoch_sizes(Config(size=100, progressive=True), 4)
+    assert sizes[0] == 48 and sizes[-1] == 100
+    assert sizes == sorted(sizes)
+
+
+@pytest.mark.parametrize("name", ["cuda:3", "mps", "tpu"])
+def test_unavailable_devices_are_clear_errors(name):
+    from training.loop import pick_device
+
+    with pytest.raises(ValueError, match="use"):
+        pick_device(name)
