@@ -48,7 +48,9 @@ def _version(package: str) -> str:
 def versions() -> dict:
     return {"python": platform.python_version(), "torch": _version("torch"),
             "torchvision": _version("torchvision"), "onnx": _version("onnx"),
-            "onnxruntime": _version("onnxruntime"), "safetensors": _version("safetensors")}
+            "onnxruntime": _version("onnxruntime"), "safetensors": _version("safetensors"),
+            # What the Space's requirements pin too: the preprocessing runs on these.
+            "numpy": _version("numpy"), "pillow": _version("Pillow")}
 
 
 def rebuild(spec: dict) -> torch.nn.Module:

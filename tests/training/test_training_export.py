@@ -53,7 +53,7 @@ def test_bundle_follows_the_contract(trained):
     assert meta["metrics"]["n_valid"] == 7 and meta["metrics"]["accuracy"] >= 0.5
     assert meta["recipe"]["recipe"] == "folder" and meta["recipe"]["epochs"] == 3
     assert set(meta["versions"]) == {"python", "torch", "torchvision", "onnx", "onnxruntime",
-                                     "safetensors"}
+                                     "safetensors", "numpy", "pillow"}
     assert "+" not in meta["versions"]["torch"]
     assert meta["created"].endswith("+00:00")
     assert meta["title"] == "Colours" and meta["description"] == "Three colours."
