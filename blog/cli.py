@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from .convert import POST_SUFFIXES, Settings, convert
+from .demos import DemoIndex, replace_reports
 from .errors import PostError
 from .frontmatter import slugify
 
@@ -34,7 +35,8 @@ def cmd_convert(args) -> int:
 
 
 def cmd_check(args) -> int:
-    """Convert every post in the folder and report each problem; exit 1 if there is any."""
+    """Convert every post in the folder and report each problem, the demos and model reports
+    they name included; exit 1 if there is any."""
     folder = Path(args.posts_dir)
     if not folder.is_dir():
         raise PostError(folder, "is not a folder.", "Pass the folder that holds your posts.")
@@ -42,9 +44,17 @@ def cmd_check(args) -> int:
                and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)]
     problems = 0
     seen: dict[tuple, Path] = {}
+    demos = DemoIndex(Path(args.models), Path(args.registry))
+    for problem in demos.problems:
+        problems += 1
+        print(f"error: {problem}", file=sys.stderr)
     for source in sources:
         try:
             post = convert(source)
+            if post.front.demo:
+                demos.check(source, post.front.demo)
+            # The same check the build makes: a report names a bundle that exists.
+            replace_reports(post.markdown, lambda m, s=source: demos.report(m[1], "", s))
             key = (post.front.date, post.front.slug)
             if key in seen:
                 raise PostError(source, f"has the same date and slug `{post.front.slug}` as "
@@ -111,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="validate every post", description=cmd_check.__doc__)
     p.add_argument("posts_dir", nargs="?", default="posts", help="folder of posts (default: posts)")
+    p.add_argument("--models", default="models",
+                   help="bundles that `demo:` and model_report may name (default: models)")
+    p.add_argument("--registry", default="demos.json",
+                   help="deployed demos, written by `python -m demos deploy` (default: demos.json)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("new", help="start a new notebook post", description=cmd_new.__doc__)

@@ -62,6 +62,7 @@ def execute_notebook(
             f"{path}: not a notebook (.ipynb); Markdown posts have no outputs to run"
         )
     try:
+        read_at = path.stat().st_mtime_ns  # to notice an edit saved while the cells run
         notebook = nbformat.read(path, as_version=4)
     except FileNotFoundError:
         raise ExecuteError(f"{path}: no such file") from None
@@ -122,6 +123,11 @@ def execute_notebook(
             raise
     seconds = time.perf_counter() - started
 
+    if path.stat().st_mtime_ns != read_at:
+        raise ExecuteError(
+            f"{path}: the notebook was saved by something else while it ran; its outputs were "
+            "not written, so that edit is kept. Run it again."
+        )
     # Write beside the notebook, then rename over it: an interrupted save never leaves
     # half a notebook behind.
     mode = stat.S_IMODE(path.stat().st_mode)

@@ -109,3 +109,15 @@ def test_folders_expand_to_their_notebooks(tmp_path):
     shutil.copy(EXAMPLE, tmp_path / "d.ipynb")
     found = execute_posts.find_notebooks([tmp_path])
     assert [p.name for p in found] == ["a.ipynb", "b.ipynb", "d.ipynb"]
+
+
+def test_an_edit_saved_while_running_is_kept(tmp_path, capsys):
+    path = tmp_path / "2026-01-01-edited.ipynb"
+    # The cell stands in for the author pressing Save in Jupyter while the notebook runs.
+    notebook = new_notebook(cells=[new_code_cell(
+        f"import os, time\ntime.sleep(0.05)\nos.utime({str(path)!r})")])
+    nbformat.write(notebook, path)
+    before = path.read_bytes()
+    assert execute_posts.main([str(path)]) == 1
+    assert "saved by something else while it ran" in capsys.readouterr().err
+    assert path.read_bytes() == before

@@ -77,3 +77,15 @@ def test_new_with_a_bad_date_is_one_line(tmp_path):
     result = run("new", "X", "--date", "2026-13-01", "--posts-dir", str(tmp_path))
     assert result.returncode == 1
     assert "--date 2026-13-01 is not a date" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_validates_demo_names_and_reports(tmp_path):
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "2026-01-01-a.md").write_text("---\ntitle: A\ndemo: nope\n---\nx\n", "utf-8")
+    (posts / "2026-01-02-b.md").write_text(
+        '---\ntitle: B\n---\n\n{{ model_report("gone") }}\n', "utf-8")
+    result = run("check", str(posts), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "2026-01-01-a.md" in result.stderr and "demo: nope" in result.stderr
+    assert 'model_report("gone")' in result.stderr
