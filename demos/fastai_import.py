@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from demos.app import NAME_PATTERN
 from demos.errors import DemosError
 
 DEFAULT_MODELS = Path("models")
@@ -73,8 +74,10 @@ def import_fastai(
         raise FastaiImportError(UNTRUSTED.format(file=export))
     if not export.is_file():
         raise FastaiImportError(f"{export}: no such file; give the path of a learn.export() file.")
-    if not name or Path(name).name != name or name.startswith("."):
-        raise FastaiImportError(f"--name {name!r} must be a plain folder name such as 'bears'.")
+    if not name or not NAME_PATTERN.match(name):
+        # The name becomes a folder, a URL path (/NAME/) and a Space name.
+        raise FastaiImportError(f"--name {name!r} must be letters, digits, '.', '_' and '-' "
+                                "(starting with a letter or digit), such as 'bears'.")
     for example in examples:
         if not Path(example).is_file():
             raise FastaiImportError(f"--examples: {example} is not a file.")

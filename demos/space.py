@@ -94,6 +94,12 @@ def build_space(
             f"--out {out} is a non-empty folder that isn't a Space folder written by this "
             "command: choose an empty or new folder."
         )
+    if (out / ".git").exists():
+        # A clone of the Space's repository: replacing the folder would delete its history.
+        raise SpaceError(
+            f"--out {out} is a git clone; it would be replaced, history included. Write the "
+            "Space to a new folder and copy it in, or use `python -m demos deploy`."
+        )
     if not RUNTIME_SOURCE.is_file():
         raise SpaceError(f"{RUNTIME_SOURCE} is missing: the demos package is incomplete.")
 

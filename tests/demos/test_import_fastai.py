@@ -206,3 +206,13 @@ def test_without_fastai_says_how_to_install_it(tmp_path, monkeypatch):
     (tmp_path / "export.pkl").write_bytes(b"")
     with pytest.raises(FastaiImportError, match=r"fastai is not installed.*\[bench\]"):
         import_fastai(tmp_path / "export.pkl", "x", trust=True, models=tmp_path)
+
+
+@pytest.mark.parametrize("name", ["my bears", ".hidden", "a/b", ""])
+def test_names_that_cannot_be_a_demo_are_refused_before_loading(tmp_path, name):
+    from demos.fastai_import import FastaiImportError, import_fastai
+
+    export = tmp_path / "export.pkl"
+    export.write_bytes(b"not even a pickle")  # never opened: the name is checked first
+    with pytest.raises(FastaiImportError, match="--name"):
+        import_fastai(export, name, trust=True, models=tmp_path / "models")

@@ -307,3 +307,13 @@ def test_help_documents_every_option(capsys):
     for option in ["--models", "--out", "--hardware", "--docker", "--license"]:
         assert option in text
     assert "default: models" in text and "python -m demos space" in text
+
+
+def test_a_git_clone_is_never_replaced(tmp_path, tiny_bundle):
+    out = tmp_path / "my-space"
+    build_space(tiny_bundle.name, out, models=tiny_bundle.parent)
+    (out / ".git").mkdir()  # the user cloned their Space here
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    with pytest.raises(SpaceError, match="git clone"):
+        build_space(tiny_bundle.name, out, models=tiny_bundle.parent)
+    assert (out / ".git" / "HEAD").is_file()
