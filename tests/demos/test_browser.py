@@ -17,7 +17,7 @@ TOP_LABEL = "#prediction [data-testid=label-output-value]"
 @pytest.fixture(scope="module")
 def page():
     if not shutil.which(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
