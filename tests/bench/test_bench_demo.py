@@ -27,7 +27,7 @@ def run(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_quick_run_writes_results(tmp_path):
-    done = run("--quick", "--skip-peer", "--results-dir", str(tmp_path))
+    done = run("--quick", "--skip-peer", "--results-dir", str(tmp_path), "--note", "a test run")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stdout.splitlines()
@@ -48,6 +48,7 @@ def test_quick_run_writes_results(tmp_path):
     assert floor["goal"] == "<= 1.3" and floor["met"] is (floor["ratio"] <= 1.3)
 
     series = data["series"]
+    assert series["note"].endswith("; a test run") and "thread per request" in series["note"]
     settings = series["settings"]
     assert settings["quick"] is True and settings["peer"] is False
     assert settings["arch"] == "resnet18" and settings["size"] == 64
@@ -93,6 +94,6 @@ def test_help_documents_every_option():
     done = run("--help", timeout=60)
     assert done.returncode == 0
     for option in ("--quick", "--skip-peer", "--arch", "--size", "--rounds", "--per-round",
-                   "--starts", "--image", "--work", "--results-dir"):
+                   "--starts", "--image", "--work", "--note", "--results-dir"):
         assert option in done.stdout
     assert "default" in done.stdout
