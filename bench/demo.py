@@ -174,7 +174,10 @@ def run_command(command: list[str], what: str) -> None:
 
 def fastai_bundle(args, data: Path, work: Path) -> tuple[Path, Path]:
     """vision_learner -> learn.export() -> `python -m demos import-fastai`: (export, bundle)."""
-    from fastai.vision.all import ImageDataLoaders, Resize, error_rate, vision_learner
+    with warnings.catch_warnings():
+        # fastai's import uses torch.jit.script, which torch now marks deprecated: not ours.
+        warnings.filterwarnings("ignore", category=FutureWarning, message=".*torch.jit")
+        from fastai.vision.all import ImageDataLoaders, Resize, error_rate, vision_learner
     from torchvision import models
 
     dls = ImageDataLoaders.from_folder(data, valid_pct=0.25, seed=42, bs=4, num_workers=0,
