@@ -61,6 +61,9 @@ def parse(argv=None) -> argparse.Namespace:
                    help="the Markdown page to write")
     p.add_argument("--assets", type=Path, default=ROOT / "site" / "assets" / "benchmarks",
                    help="folder for the PNG plots (inside the site's docs folder)")
+    p.add_argument("--note", default="",
+                   help="a sentence for the page about how the figures were taken (for example "
+                        "a machine shared with other work); none by default")
     return p.parse_args(argv)
 
 
@@ -153,9 +156,9 @@ def plot_ratios(results: list[dict], path: Path) -> None:
     """One bar per comparison (ours / peer), with its goal as a tick; green when met."""
     import matplotlib.pyplot as plt
 
-    items = [(f"{TITLES.get(d['benchmark'], d['benchmark'])}: {c['what']} (vs {c['peer_name']})",
+    items = [(f"{TITLES.get(d['benchmark'], d['benchmark'])}: {c['what']}\nvs {c['peer_name']}",
               c) for d in results for c in d["comparisons"] if c["ratio"] is not None]
-    fig, ax = plt.subplots(figsize=(9, 0.9 + 0.42 * max(len(items), 1)), dpi=100)
+    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.5 * max(len(items), 1)), dpi=100)
     for y, (_, c) in enumerate(items):
         ax.barh(y, c["ratio"], color="tab:green" if c["met"] else "tab:red", alpha=0.8)
         target = goal_target(c["goal"])
@@ -164,14 +167,14 @@ def plot_ratios(results: list[dict], path: Path) -> None:
     ax.axvline(1, color="grey", linewidth=0.8, linestyle=":")
     ax.set_yticks(range(len(items)), [label for label, _ in items], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("ours / peer (green: goal met, red: missed; black tick: the goal)")
+    ax.set_xlabel("ours / peer (green: goal met, red: missed; black tick: goal)")
     ax.set_title("Ratios against goals")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
-def page(results: list[dict], images: dict[str, str]) -> str:
+def page(results: list[dict], images: dict[str, str], note: str = "") -> str:
     today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
     out = ["# Benchmarks", "",
            "Speed is part of the product, so each part is measured against the tool people "
@@ -179,6 +182,8 @@ def page(results: list[dict], images: dict[str, str]) -> str:
            "peer's in the unit shown: for times lower is better, for throughputs higher is "
            "better; the goal says which way. Each figure is a median of several runs. "
            "`make bench` measures again and rewrites this page.", ""]
+    if note:
+        out += [f"!!! note\n\n    {note}", ""]
     if not results:
         out += ["No results yet: run `make bench`.", ""]
     if "ratios" in images:
@@ -205,12 +210,12 @@ def page(results: list[dict], images: dict[str, str]) -> str:
         if name in images:
             out += [f"![{TITLES.get(name, name)}]({images[name]})", ""]
         if series.get("note"):
-            out += [f"Note: {series['note']}.", ""]
+            out += [f"Note: {series['note'].rstrip('.')}.", ""]
     out += [f"*Page generated on {today} by `bench/report.py`.*", ""]
     return "\n".join(out)
 
 
-def write(results_dir: Path, page_path: Path, assets: Path) -> list[Path]:
+def write(results_dir: Path, page_path: Path, assets: Path, note: str = "") -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a build machine
@@ -228,14 +233,14 @@ def write(results_dir: Path, page_path: Path, assets: Path) -> list[Path]:
             images["site"] = f"{link}/site-build.png"
             written.append(assets / "site-build.png")
     page_path.parent.mkdir(parents=True, exist_ok=True)
-    page_path.write_text(page(results, images), "utf-8")
+    page_path.write_text(page(results, images, note), "utf-8")
     return [page_path, *written]
 
 
 def main(argv=None) -> int:
     args = parse(argv)
     try:
-        written = write(args.results, args.page, args.assets)
+        written = write(args.results, args.page, args.assets, args.note)
     except ReportError as err:
         print(f"bench/report.py: {err}", file=sys.stderr)
         return 1

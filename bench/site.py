@@ -1,6 +1,6 @@
 """Site build: our blog vs mkdocs-jupyter on the same generated notebooks, and the floor.
 
-    python bench/site.py                 # 25, 50, 100 and 200 posts, 3 interleaved repeats
+    python bench/site.py                 # 25, 50, 100 and 200 posts, 5 interleaved repeats
     python bench/site.py --quick         # 5 and 10 posts, one repeat (a smoke run)
     python bench/site.py --skip-peer     # only our blog and the floor
 
@@ -63,7 +63,7 @@ def parse(argv=None) -> argparse.Namespace:
                         f"with --quick {' '.join(map(str, QUICK_SIZES))})")
     p.add_argument("--repeats", type=int, default=None,
                    help="interleaved repeats per size; the median is reported "
-                        "(default 3; with --quick 1)")
+                        "(default 5; with --quick 1)")
     p.add_argument("--quick", action="store_true", help="a fast smoke run: few posts, one repeat")
     p.add_argument("--skip-peer", action="store_true", help="build only ours and the floor")
     p.add_argument("--python", default=sys.executable,
@@ -77,7 +77,7 @@ def parse(argv=None) -> argparse.Namespace:
                    help="build in this folder and keep it (default: a temporary folder)")
     args = p.parse_args(argv)
     args.sizes = args.sizes or list(QUICK_SIZES if args.quick else SIZES)
-    args.repeats = args.repeats or (1 if args.quick else 3)
+    args.repeats = args.repeats or (1 if args.quick else 5)
     if min(args.sizes) < 2:
         p.error("--sizes: every size needs at least 2 posts (one of them is edited)")
     return args
@@ -323,13 +323,16 @@ def measure_size(args, work: Path, corpus: Path, size: int, with_peer: bool,
         for site in (ours, peer) if peer else (ours,):
             edit_notebook(site / ("posts" if site is ours else "docs") / notebooks[edited].name,
                           edited, repeat + 1)
+        # The floor right after our rebuild: the two figures the goal compares see the same
+        # load on a shared machine.
         step("ours_rebuild", args.python, ours)
+        step("floor", args.python, floor)
         if peer:
             step("peer_rebuild", args.peer_python, peer)
-        step("floor", args.python, floor)
     if args.keep is None:
         shutil.rmtree(folder, ignore_errors=True)
-    return {k: statistics.median(v) if v else None for k, v in times.items()}
+    medians = {k: statistics.median(v) if v else None for k, v in times.items()}
+    return medians | {"runs": {k: [round(t, 4) for t in v] for k, v in times.items() if v}}
 
 
 def growth(sizes: list[int], seconds: list[float]) -> str:
@@ -410,7 +413,9 @@ def main(argv=None) -> int:
         print(common.line(c))
 
     sizes = [r["posts"] for r in rows]
-    series = {"posts": sizes, "repeats": args.repeats}
+    # Every timed build, so a reader can see the spread behind each median.
+    series = {"posts": sizes, "repeats": args.repeats,
+              "runs": {str(r["posts"]): r["runs"] for r in rows}}
     for key in ("ours_cold", "ours_rebuild", "floor", "peer_cold", "peer_rebuild"):
         if rows[0][key] is not None:
             series[key] = [round(r[key], 4) for r in rows]

@@ -48,9 +48,10 @@ def test_page_tables_and_plots_build_with_mkdocs_strict(tmp_path):
     docs = tmp_path / "docs"
     page, assets = docs / "benchmarks.md", docs / "assets" / "benchmarks"
     done = run("--results", str(tmp_path / "results"), "--page", str(page), "--assets",
-               str(assets))
+               str(assets), "--note", "Measured on a shared machine.")
     assert done.returncode == 0, done.stderr
     text = page.read_text("utf-8")
+    assert "!!! note\n\n    Measured on a shared machine.\n" in text
     # Training comes before the site build, whatever the file names' order.
     assert text.index("## Training") < text.index("## Site build")
     assert "| cold build, 25 posts | 4 s | mkdocs-jupyter: 10 s | 0.40× | ≤ 0.5 | yes |" in text
@@ -67,7 +68,8 @@ def test_page_tables_and_plots_build_with_mkdocs_strict(tmp_path):
         assert (assets / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # The page's links resolve in a real MkDocs build (strict: a broken image link fails).
-    (tmp_path / "mkdocs.yml").write_text("site_name: t\ndocs_dir: docs\nnav:\n"
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\ndocs_dir: docs\n"
+                                         "markdown_extensions: [admonition, tables]\nnav:\n"
                                          "  - Benchmarks: benchmarks.md\n", "utf-8")
     build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=120)

@@ -47,6 +47,7 @@ def test_quick_run_builds_ours_and_the_floor(tmp_path):
     for key in ("ours_cold", "ours_rebuild", "floor"):
         assert len(series[key]) == 2 and all(t > 0 for t in series[key])
     assert "peer_cold" not in series
+    assert series["runs"]["6"]["ours_rebuild"] == [round(series["ours_rebuild"][1], 4)]
     assert "growth, ours cold: " in out and "ms per post, time ~ n^" in out
 
     # The timed builds were real: every post is a page of our blog and of the floor, with
