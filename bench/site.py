@@ -55,9 +55,14 @@ COLD_GOAL = 0.5
 REBUILD_GOAL = 1.2
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    # Options whose default depends on --quick say so in their own help.
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def parse(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=_Help)
     p.add_argument("--sizes", type=int, nargs="+", default=None,
                    help=f"numbers of posts (default {' '.join(map(str, SIZES))}; "
                         f"with --quick {' '.join(map(str, QUICK_SIZES))})")
@@ -74,7 +79,7 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--results", type=Path, default=common.RESULTS,
                    help="folder for site.json")
     p.add_argument("--keep", type=Path, default=None,
-                   help="build in this folder and keep it (default: a temporary folder)")
+                   help="build in this folder and keep it (default: a temporary folder, removed)")
     args = p.parse_args(argv)
     args.sizes = args.sizes or list(QUICK_SIZES if args.quick else SIZES)
     args.repeats = args.repeats or (1 if args.quick else 5)
