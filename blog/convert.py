@@ -14,16 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import yaml
-from nbconvert.exporters import MarkdownExporter
-from nbconvert.preprocessors import (
-    CoalesceStreamsPreprocessor,
-    ExtractAttachmentsPreprocessor,
-    ExtractOutputPreprocessor,
-)
-from traitlets.config import Config
 
+from .callouts import convert_callouts
 from .errors import PostError
 from .frontmatter import (
     FrontMatter,
@@ -31,12 +24,6 @@ from .frontmatter import (
     normalise,
     parse_fastpages,
     split_yaml_block,
-)
-from .preprocessors import (
-    CalloutPreprocessor,
-    DirectivePreprocessor,
-    OutputPreprocessor,
-    convert_callouts,
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -116,7 +103,9 @@ def _strip_title(body: str, title: str) -> str:
 
 # --- notebooks ---------------------------------------------------------------------------
 
-def _read_notebook(path: Path, text: str) -> nbformat.NotebookNode:
+def _read_notebook(path: Path, text: str):
+    import nbformat  # here, not at the top: a build whose posts are all cached never needs it
+
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
@@ -169,6 +158,17 @@ def _take_front_matter(path: Path, nb) -> FrontMatter:
 
 
 def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
+    # nbconvert takes ~0.3 s to import: only builds that convert a notebook pay for it.
+    from nbconvert.exporters import MarkdownExporter
+    from nbconvert.preprocessors import (
+        CoalesceStreamsPreprocessor,
+        ExtractAttachmentsPreprocessor,
+        ExtractOutputPreprocessor,
+    )
+    from traitlets.config import Config
+
+    from .preprocessors import CalloutPreprocessor, DirectivePreprocessor, OutputPreprocessor
+
     nb = copy.deepcopy(_read_notebook(path, text))
     for number, cell in enumerate(nb.cells, start=1):
         cell.metadata["blog_cell"] = number  # error messages name the cell as the author sees it

@@ -4,7 +4,8 @@ import pytest
 from blog_helpers import PNG_1PX, new_code_cell, new_markdown_cell, new_output, notebook
 
 from blog import PostError
-from blog.preprocessors import OutputPreprocessor, convert_callouts
+from blog.callouts import convert_callouts
+from blog.preprocessors import OutputPreprocessor
 
 
 def outputs_of(*outputs, **kw):

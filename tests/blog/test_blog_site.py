@@ -168,8 +168,14 @@ def test_building_the_site_never_imports_torch_or_gradio(site, tmp_path):
         "import sys\nfrom mkdocs.__main__ import cli\n"
         "cli(['build', '--strict', '--quiet'], standalone_mode=False)\n"
         "heavy = sorted(m for m in ('torch', 'gradio', 'onnxruntime', 'training', 'demos')"
-        " if m in sys.modules)\nprint('HEAVY', heavy)\n", "utf-8")
-    (site.posts / "2026-01-02-hello.md").write_text("---\ntitle: Hello\n---\n\nHi.\n", "utf-8")
+        " if m in sys.modules)\nprint('HEAVY', heavy)\n"
+        "print('NBCONVERT', 'nbconvert' in sys.modules)\n", "utf-8")
+    write_nb(site.posts / "2026-01-02-hello.ipynb", feature_notebook())
     out = subprocess.run([sys.executable, str(probe)], cwd=site.root, capture_output=True,
                          text=True, timeout=300)
     assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+    assert "NBCONVERT True" in out.stdout  # the first build converts the notebook
+    # A build whose posts are all cached doesn't even import nbconvert (~0.3 s saved).
+    out = subprocess.run([sys.executable, str(probe)], cwd=site.root, capture_output=True,
+                         text=True, timeout=300)
+    assert "NBCONVERT False" in out.stdout, out.stdout + out.stderr
