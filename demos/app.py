@@ -34,13 +34,12 @@ def find_bundles(models_dir: str | Path) -> dict[str, Path]:
 WEIGHTS = {"onnx": "model.onnx", "torch": "model.safetensors"}
 
 
-def select_bundles(models_dir: str | Path, names: list[str] | None = None,
-                   backend: str = "onnx") -> dict[str, Path]:
+def select_bundles(models_dir: str | Path, names: list[str] | None = None) -> dict[str, Path]:
     """The bundles called `names` (all of them when empty); unknown names get a suggestion.
 
-    Serving everything skips bundles whose weights aren't here (a clone has a committed
-    bundle's model.json and report, but git ignores its weights), with a note on stderr; a
-    bundle asked for by name must be complete, and fails at load naming the missing file.
+    Serving everything skips bundles without any weights (a clone has a committed bundle's
+    model.json and report, but git ignores its weights), with a note on stderr; a bundle asked
+    for by name, or missing only one weight file, fails at load naming the missing file.
     """
     bundles = find_bundles(models_dir)
     if not bundles:
@@ -49,14 +48,16 @@ def select_bundles(models_dir: str | Path, names: list[str] | None = None,
             "`python -m training RECIPE` or pass --models DIR"
         )
     if not names:
-        weights = WEIGHTS.get(backend, "model.onnx")
-        chosen = {n: f for n, f in bundles.items() if (f / weights).is_file()}
+        # A clone lacks both weight files (git ignores them): skip it. A bundle missing only
+        # one of them is broken, and fails at load naming the file.
+        chosen = {n: f for n, f in bundles.items()
+                  if any((f / weights).is_file() for weights in WEIGHTS.values())}
         for name in sorted(set(bundles) - set(chosen)):
-            print(f"note: skipping {bundles[name]}: no {weights} (its weights are not in git; "
-                  f"train it again or copy them there)", file=sys.stderr)
+            print(f"note: skipping {bundles[name]}: its weights are not here (git ignores "
+                  "them); train it again or copy model.onnx there", file=sys.stderr)
         if not chosen:
             raise DemosError(
-                f"{models_dir}: no bundle has its {weights} here. Train one with "
+                f"{models_dir}: no bundle has its weights here. Train one with "
                 "`python -m training RECIPE` (make preview trains the digits sample)"
             )
     else:

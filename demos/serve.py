@@ -76,7 +76,7 @@ def create_app(
     The loaded demos are in `app.state.demos` ({name: (Model, gr.Blocks)}).
     """
     # Names are checked before the heavy imports, so a typo fails at once.
-    folders = select_bundles(models_dir, names, backend)
+    folders = select_bundles(models_dir, names)
     import gradio as gr
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
