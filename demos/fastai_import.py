@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import platform
 import runpy
 import shutil
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from demos.app import NAME_PATTERN
 from demos.errors import DemosError
+from demos.space import replace_folder
 
 DEFAULT_MODELS = Path("models")
 FORMAT = "model-bundle/1"
@@ -324,6 +324,9 @@ def write_bundle(learn, meta: dict, folder: Path, *, examples=(), echo=print) ->
         for source in examples:
             source = Path(source)
             target = f"examples/{source.name}"
+            if any(e["file"] == target for e in meta["examples"]):
+                # grizzly/1.jpg and black/1.jpg: keep both, numbered.
+                target = f"examples/{len(meta['examples'])}_{source.name}"
             shutil.copy2(source, staging / target)
             # An example in a folder named after a class (data/bears/grizzly/1.jpg) is labelled.
             label = source.parent.name if source.parent.name in meta["labels"] else None
@@ -332,13 +335,7 @@ def write_bundle(learn, meta: dict, folder: Path, *, examples=(), echo=print) ->
         (staging / "report" / "metrics.json").write_text(json.dumps(meta["metrics"], indent=2))
         (staging / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         staging.chmod(0o755)
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}-old-{os.getpid()}")
-            os.replace(folder, old)
-            os.replace(staging, folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, folder)
+        replace_folder(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

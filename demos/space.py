@@ -124,7 +124,7 @@ def build_space(
             (staging / ".dockerignore").write_text(DOCKERIGNORE, encoding="utf-8")
         # mkdtemp makes the folder 0700; a Space folder is ordinary content.
         staging.chmod(0o755)
-        _replace_folder(staging, out)
+        replace_folder(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -174,15 +174,20 @@ def _copy_model_files(bundle: Path, meta: dict, staging: Path) -> None:
         shutil.copy2(bundle / relative, target)
 
 
-def _replace_folder(staging: Path, out: Path) -> None:
-    """Swap `staging` into `out`: the old folder is moved aside first and removed after."""
-    if out.exists():
-        old = out.with_name(f".{out.name}-old-{os.getpid()}")
-        os.replace(out, old)
+def replace_folder(staging: Path, out: Path) -> None:
+    """Swap `staging` into `out`: the old folder is moved aside first, put back if the swap
+    fails, and removed after; readers never see a half-written folder."""
+    if not out.exists():
         os.replace(staging, out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
+        return
+    old = out.with_name(f".{out.name}-old-{os.getpid()}")
+    os.replace(out, old)
+    try:
         os.replace(staging, out)
+    except BaseException:
+        os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _installed(distribution: str) -> str | None:
