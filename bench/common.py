@@ -74,9 +74,15 @@ def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) 
 
 
 def comparison(what: str, ours: float, peer: float, *, peer_name: str, unit: str,
-               goal: str, met: bool) -> dict:
+               at_most: float | None = None, goal: str | None = None,
+               met: bool | None = None) -> dict:
+    """One comparison. With `at_most`, the goal is "ratio <= at_most" and `met` follows from
+    the figures; other goals (a compound one, none stated) pass `goal` and `met` themselves."""
+    ratio = ours / peer if peer else None
+    if at_most is not None:
+        goal, met = f"<= {at_most}", ratio is not None and ratio <= at_most
     return {"what": what, "ours": ours, "peer": peer, "peer_name": peer_name, "unit": unit,
-            "ratio": ours / peer if peer else None, "goal": goal, "met": met}
+            "ratio": ratio, "goal": goal, "met": bool(met)}
 
 
 def line(c: dict) -> str:

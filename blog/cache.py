@@ -41,7 +41,6 @@ class CachedPost:
     front: FrontMatter
     page: Path
     assets: dict[str, Path]
-    hit: bool
 
 
 class PostCache:
@@ -65,7 +64,7 @@ class PostCache:
         entry = self.root / key
         manifest = entry / "post.json"
         if manifest.is_file():
-            cached = self._load(source, entry, json.loads(manifest.read_text("utf-8")), hit=True)
+            cached = self._load(source, entry, json.loads(manifest.read_text("utf-8")))
             if cached.page.is_file() and all(p.is_file() for p in cached.assets.values()):
                 return cached
             shutil.rmtree(entry, ignore_errors=True)  # damaged (an interrupted prune): redo it
@@ -90,15 +89,14 @@ class PostCache:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        return self._load(source, entry, record, hit=False)
+        return self._load(source, entry, record)
 
-    def _load(self, source: Path, entry: Path, record: dict, *, hit: bool) -> CachedPost:
+    def _load(self, source: Path, entry: Path, record: dict) -> CachedPost:
         return CachedPost(
             source=source,
             front=_front_from_json(record["front"]),
             page=entry / record["page"],
             assets={name: entry / name for name in record["assets"]},
-            hit=hit,
         )
 
     def prune(self) -> None:

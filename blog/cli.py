@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from .convert import POST_SUFFIXES, Settings, convert
+from .convert import POST_SUFFIXES, Settings, convert, skipped
 from .demos import DemoIndex, replace_reports
 from .errors import PostError
 from .frontmatter import slugify
@@ -41,7 +41,7 @@ def cmd_check(args) -> int:
     if not folder.is_dir():
         raise PostError(folder, "is not a folder.", "Pass the folder that holds your posts.")
     sources = [p for p in sorted(folder.rglob("*")) if p.suffix in POST_SUFFIXES and p.is_file()
-               and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)]
+               and not skipped(p.relative_to(folder))]
     problems = 0
     seen: dict[tuple, Path] = {}
     demos = DemoIndex(Path(args.models), Path(args.registry))

@@ -31,6 +31,12 @@ POST_SUFFIXES = (".ipynb", ".md")
 MORE = "<!-- more -->"
 
 
+def skipped(rel: Path) -> bool:
+    """Files in posts/ that are never published: hidden ones (checkpoints included) and any
+    under a name starting with "_" (work kept out of the site)."""
+    return any(part.startswith((".", "_")) for part in rel.parts)
+
+
 @dataclass
 class Settings:
     """Site-wide conversion settings (the plugin fills them from mkdocs.yml)."""
@@ -54,10 +60,6 @@ class Post:
     front: FrontMatter
     markdown: str  # the full page: YAML front matter for mkdocs-material, then the body
     assets: dict[str, bytes] = field(default_factory=dict)  # relative path -> content
-
-    @property
-    def stem(self) -> str:
-        return self.source.stem
 
 
 def convert(path: str | Path, settings: Settings | None = None) -> Post:

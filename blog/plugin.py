@@ -22,7 +22,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from .cache import PostCache
-from .convert import MORE, POST_SUFFIXES, Settings
+from .convert import MORE, POST_SUFFIXES, Settings, skipped
 from .demos import DemoIndex, replace_reports
 from .errors import PostError
 
@@ -98,7 +98,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
             files.append(File.generated(config, "demos.md", content=self.demos.page()))
         seen: dict[tuple[str, str], Path] = {}
         for source in sorted(self.posts_dir.rglob("*")):
-            if not source.is_file() or _ignored(source.relative_to(self.posts_dir)):
+            if not source.is_file() or skipped(source.relative_to(self.posts_dir)):
                 continue
             rel = source.relative_to(self.posts_dir).as_posix()
             if source.suffix not in POST_SUFFIXES:
@@ -258,11 +258,6 @@ def _add(files: Files, file: File) -> None:
     if existing is not None:
         files.remove(existing)
     files.append(file)
-
-
-def _ignored(rel: Path) -> bool:
-    # Checkpoints, hidden files and folders starting with "_" (drafts kept out of the site).
-    return any(part.startswith((".", "_")) or part == ".ipynb_checkpoints" for part in rel.parts)
 
 
 def _material_posts_dir(config: MkDocsConfig) -> str:
