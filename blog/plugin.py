@@ -54,6 +54,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         self.is_serve = False
         self.cache: PostCache | None = None
         self.posts: dict[Path, File] = {}
+        self.sources: dict[str, Path] = {}  # a post page's src_uri -> its file in posts/
         self.aliases: dict[Path, list[str]] = {}
 
     def on_startup(self, *, command, dirty):
@@ -86,6 +87,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         target = _material_posts_dir(config)
         self.posts.clear()
+        self.sources.clear()
         self.aliases.clear()
         errors: list[PostError | str] = []
         self.demos = DemoIndex(self.root / self.config.models_dir,
@@ -135,6 +137,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
             file = File.generated(config, page_uri, abs_src_path=str(post.page))
             _add(files, file)
             self.posts[source] = file
+            self.sources[file.src_uri] = source
             self.aliases[source] = post.front.aliases
             folder = posixpath.join(target, posixpath.dirname(rel))
             for name, path in post.assets.items():
@@ -151,7 +154,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
     def on_page_markdown(self, markdown, /, *, page, config, files):
         markdown = self._demo_markdown(markdown, page)
         image = page.meta.get("image")
-        if isinstance(image, str) and page.file in self.posts.values():
+        if isinstance(image, str) and page.file.src_uri in self.sources:
             # The image is relative to the post; social sites need its absolute address.
             if image.startswith(("http://", "https://")):
                 page.meta["og_image"] = image
@@ -180,7 +183,8 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         if isinstance(name, str) and name in self.demos.demos and MORE in markdown:
             card = self.demos.card(name, bool(page.meta.get("demo_embed")))
             markdown = markdown.replace(MORE, f"{MORE}\n\n{card}", 1)
-        source = self._source_of(page)
+        source = self.sources.get(page.file.src_uri) or Path(page.file.abs_src_path
+                                                              or page.file.src_uri)
 
         def report(match):
             try:
@@ -192,12 +196,6 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 return f'!!! failure "Model report"\n\n    {html.escape(str(err))}\n'
 
         return replace_reports(markdown, report)
-
-    def _source_of(self, page) -> Path:
-        for source, file in self.posts.items():
-            if file is page.file:
-                return source
-        return Path(page.file.abs_src_path or page.file.src_uri)
 
     def _error_page(self, source: Path, err: PostError) -> str:
         from .frontmatter import parse_filename
