@@ -12,7 +12,9 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -91,6 +93,36 @@ class PostCache:
             raise
         return self._load(source, entry, record)
 
+    def convert_missing(self, sources: list[Path], workers: int | None = None) -> int:
+        """Convert the posts that have no entry yet in parallel processes, so that the
+        ``get`` calls that follow find them; returns how many processes ran (0: none did).
+
+        A cold build of many notebooks is mostly nbconvert's work, which a process pool
+        spreads over the cores. Only on Linux and only while this process runs one thread
+        (forking a threaded process, such as ``mkdocs serve`` between rebuilds, risks a
+        deadlock); elsewhere, and for a post or two, ``get`` converts them one by one. A post
+        that fails here is left for ``get``, which raises its error.
+        """
+        missing = []
+        for source in sources:
+            key = self.key(source, source.read_bytes())
+            if not (self.root / key / "post.json").is_file():
+                missing.append(source)
+        workers = min(workers or _cores(), len(missing))
+        if (workers < 2 or len(missing) < MIN_PARALLEL or sys.platform != "linux"
+                or threading.active_count() > 1):
+            return 0
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        if any(s.suffix == ".ipynb" for s in missing):
+            import nbconvert  # noqa: F401  (imported once here, shared by the forked workers)
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            list(pool.map(_convert_one, [self.root] * len(missing),
+                          [self.settings] * len(missing), missing))
+        return workers
+
     def _load(self, source: Path, entry: Path, record: dict) -> CachedPost:
         return CachedPost(
             source=source,
@@ -107,6 +139,25 @@ class PostCache:
             # Dot-folders are entries another build is writing right now.
             if entry.is_dir() and entry.name not in self.used and not entry.name.startswith("."):
                 shutil.rmtree(entry, ignore_errors=True)
+
+
+MIN_PARALLEL = 4  # fewer posts than this to convert: a pool costs more than it saves
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use (containers, CI)
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _convert_one(root: Path, settings: Settings, source: Path) -> bool:
+    """A pool worker: write one post's entry; False when it failed (get() raises it again)."""
+    try:
+        PostCache(root, settings).get(source)
+    except Exception:  # noqa: BLE001  (PostError doesn't pickle; the parent reports it)
+        return False
+    return True
 
 
 def _front_to_json(front: FrontMatter) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,7 +160,16 @@ def _take_front_matter(path: Path, nb) -> FrontMatter:
     return normalise(path, {}, cell=None)
 
 
-def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
+_EXPORTERS: dict[str, tuple[Any, Any]] = {}  # settings key -> (exporter, output preprocessor)
+_EXPORTER_LOCK = threading.Lock()
+
+
+def _exporter(settings: Settings):
+    """The MarkdownExporter for these settings, built once per process: building one compiles
+    its Jinja templates, which would otherwise cost more than converting a notebook."""
+    key = settings.key()
+    if key in _EXPORTERS:
+        return _EXPORTERS[key]
     # nbconvert takes ~0.3 s to import: only builds that convert a notebook pay for it.
     from nbconvert.exporters import MarkdownExporter
     from nbconvert.preprocessors import (
@@ -171,11 +181,6 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
 
     from .preprocessors import CalloutPreprocessor, DirectivePreprocessor, OutputPreprocessor
 
-    nb = copy.deepcopy(_read_notebook(path, text))
-    for number, cell in enumerate(nb.cells, start=1):
-        cell.metadata["blog_cell"] = number  # error messages name the cell as the author sees it
-    front = _take_front_matter(path, nb)
-
     # nbconvert's own output extraction would run before our directives and publish the
     # figures of hidden cells: ours runs after them instead.
     config = Config()
@@ -183,10 +188,9 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
     exporter = MarkdownExporter(config=config, extra_template_basedirs=[str(TEMPLATES)],
                                 template_name="post")
     exporter.register_preprocessor(DirectivePreprocessor(), enabled=True)
-    exporter.register_preprocessor(
-        OutputPreprocessor(show_stderr=settings.show_stderr,
-                           max_output_kb=settings.max_output_kb, path=str(path)),
-        enabled=True)
+    outputs = OutputPreprocessor(show_stderr=settings.show_stderr,
+                                 max_output_kb=settings.max_output_kb)
+    exporter.register_preprocessor(outputs, enabled=True)
     # After stderr is gone, stdout pieces printed between progress bars join into one block.
     exporter.register_preprocessor(CoalesceStreamsPreprocessor(), enabled=True)
     exporter.register_preprocessor(CalloutPreprocessor(), enabled=True)
@@ -194,12 +198,25 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
         ExtractOutputPreprocessor(output_filename_template="output_{cell_index}_{index}{extension}"),
         enabled=True)
     exporter.register_preprocessor(ExtractAttachmentsPreprocessor(), enabled=True)
+    _EXPORTERS[key] = (exporter, outputs)
+    return exporter, outputs
+
+
+def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
+    nb = copy.deepcopy(_read_notebook(path, text))
+    for number, cell in enumerate(nb.cells, start=1):
+        cell.metadata["blog_cell"] = number  # error messages name the cell as the author sees it
+    front = _take_front_matter(path, nb)
+
     resources: dict[str, Any] = {
         "unique_key": path.stem,
         "output_files_dir": f"{path.stem}_files",
     }
     try:
-        body, resources = exporter.from_notebook_node(nb, resources=resources)
+        with _EXPORTER_LOCK:  # one exporter per settings: one notebook at a time through it
+            exporter, outputs = _exporter(settings)
+            outputs.path = str(path)
+            body, resources = exporter.from_notebook_node(nb, resources=resources)
     except PostError:
         raise
     except Exception as err:  # nbconvert raises many types; the author needs the file name

@@ -12,6 +12,7 @@ import html
 import logging
 import os
 import posixpath
+import time
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -99,9 +100,14 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         if files.get_file_from_path("demos.md") is None:
             files.append(File.generated(config, "demos.md", content=self.demos.page()))
         seen: dict[tuple[str, str], Path] = {}
-        for source in sorted(self.posts_dir.rglob("*")):
-            if not source.is_file() or skipped(source.relative_to(self.posts_dir)):
-                continue
+        sources = [s for s in sorted(self.posts_dir.rglob("*"))
+                   if s.is_file() and not skipped(s.relative_to(self.posts_dir))]
+        started = time.perf_counter()
+        workers = self.cache.convert_missing([s for s in sources if s.suffix in POST_SUFFIXES])
+        if workers:
+            log.info(f"notebook-posts: converted new and edited posts on {workers} processes "
+                     f"in {time.perf_counter() - started:.1f} s")
+        for source in sources:
             rel = source.relative_to(self.posts_dir).as_posix()
             if source.suffix not in POST_SUFFIXES:
                 # Images and data next to the posts keep their relative links working.
