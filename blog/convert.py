@@ -171,6 +171,7 @@ def _exporter(settings: Settings):
     if key in _EXPORTERS:
         return _EXPORTERS[key]
     # nbconvert takes ~0.3 s to import: only builds that convert a notebook pay for it.
+    import jinja2
     from nbconvert.exporters import MarkdownExporter
     from nbconvert.preprocessors import (
         CoalesceStreamsPreprocessor,
@@ -187,6 +188,9 @@ def _exporter(settings: Settings):
     config.ExtractOutputPreprocessor.enabled = False
     exporter = MarkdownExporter(config=config, extra_template_basedirs=[str(TEMPLATES)],
                                 template_name="post")
+    # Compiled templates kept between builds (Jinja's own per-user folder in the temp dir):
+    # a rebuild that converts one notebook doesn't compile the templates again.
+    exporter.environment.bytecode_cache = jinja2.FileSystemBytecodeCache()
     exporter.register_preprocessor(DirectivePreprocessor(), enabled=True)
     outputs = OutputPreprocessor(show_stderr=settings.show_stderr,
                                  max_output_kb=settings.max_output_kb)
