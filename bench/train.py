@@ -7,8 +7,9 @@ Both train the same folder-per-label images with a 20% seeded validation split,
 `fine_tune(epochs, freeze_epochs)` at base_lr 2e-3, batch augmentation of the same kind
 (flip, rotate, zoom, warp, lighting, RandomResizedCrop min_scale 0.75) and print, from one
 run on this machine: images per second (trained images / wall time of the whole fit,
-data loading included), the ratio, and the error rates. fastai comes from the `bench`
-extra; without it, only our side runs and the report says so.
+data loading included), the ratio, and the error rates, each the median of `--repeats`
+runs that alternate ours and fastai's (so a busy machine slows both alike). fastai comes
+from the `bench` extra; without it, only our side runs and the report says so.
 
 The networks differ in one place: fastai's vision_learner replaces torchvision's head
 with its own (concat pooling, BatchNorm, dropout, two Linear layers); ours keeps
@@ -18,6 +19,7 @@ torchvision's single Linear head, as the bundle contract requires.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -43,6 +45,8 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--workers", type=int, default=0,
                    help="fastai DataLoader workers; ours decodes with threads (0: all cores)")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="runs of each, alternating; the medians are reported")
     p.add_argument("--skip-fastai", action="store_true", help="run only ours")
     return p.parse_args(argv)
 
@@ -98,6 +102,15 @@ def run_fastai(args, folder: Path) -> dict:
             "error_rate": error, "n_train": n_train}
 
 
+def median_row(runs: list[dict]) -> dict:
+    """The median images/s, seconds and error rate of several runs of one trainer."""
+    row = dict(runs[0])
+    for key in ("images_per_s", "seconds", "error_rate"):
+        row[key] = statistics.median(r[key] for r in runs)
+    row["runs"] = len(runs)
+    return row
+
+
 def main(argv=None) -> int:
     args = parse(argv)
     folder = folder_of(args)
@@ -106,9 +119,8 @@ def main(argv=None) -> int:
     print(f"data {folder}, {args.arch}, size {args.size}, batch {args.batch_size}, "
           f"fine_tune({args.epochs}, freeze_epochs={args.freeze_epochs}), "
           f"pretrained={args.pretrained}, device {args.device}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} CPU threads")
-    rows = [run_ours(args, folder)]
-    note = ""
+          f"{torch.get_num_threads()} CPU threads, {args.repeats} run(s) each")
+    note, with_fastai = "", False
     if args.skip_fastai:
         note = "fastai skipped (--skip-fastai)"
     else:
@@ -118,14 +130,21 @@ def main(argv=None) -> int:
             note = ("fastai is not installed here: pip install -e '.[bench]' (or fastai>=2.7) "
                     "to compare; only ours ran")
         else:
-            rows.append(run_fastai(args, folder))
+            with_fastai = True
+    ours_runs, fastai_runs = [], []
+    for i in range(args.repeats):
+        ours_runs.append(run_ours(args, folder))
+        print(f"run {i + 1}: ours {ours_runs[-1]['images_per_s']:.1f} images/s", end="")
+        if with_fastai:
+            fastai_runs.append(run_fastai(args, folder))
+            print(f", fastai {fastai_runs[-1]['images_per_s']:.1f} images/s", end="")
+        print(flush=True)
+    rows = [median_row(ours_runs)] + ([median_row(fastai_runs)] if with_fastai else [])
+    print(f"median of {args.repeats}:")
     print(f"{'':8}{'images/s':>10}{'seconds':>10}{'error_rate':>12}{'n_train':>9}")
     for row in rows:
         print(f"{row['name']:8}{row['images_per_s']:>10.1f}{row['seconds']:>10.1f}"
               f"{row['error_rate']:>12.4f}{row['n_train']:>9}")
-    if len(rows) == 2:
-        ratio = rows[0]["images_per_s"] / rows[1]["images_per_s"]
-        print(f"ours / fastai images per second: {ratio:.2f}x")
     if note:
         print(note)
     if len(rows) == 2:
@@ -133,6 +152,7 @@ def main(argv=None) -> int:
         import common
 
         ours, fastai = rows
+        ratio = ours["images_per_s"] / fastai["images_per_s"]
         met = ratio >= 2 and ours["error_rate"] <= fastai["error_rate"]
         c = common.comparison(
             f"training throughput, {args.arch} {args.size} px, {args.device}",
@@ -142,7 +162,13 @@ def main(argv=None) -> int:
         path = common.write_results("train", [c],
             {"error_rate": {"ours": ours["error_rate"], "fastai": fastai["error_rate"]},
              "seconds": {"ours": ours["seconds"], "fastai": fastai["seconds"]},
-             "n_train": ours["n_train"]})
+             "images_per_s_runs": {"ours": [r["images_per_s"] for r in ours_runs],
+                                   "fastai": [r["images_per_s"] for r in fastai_runs]},
+             "n_train": ours["n_train"], "repeats": args.repeats,
+             "setup": {"data": args.data, "arch": args.arch, "size": args.size,
+                       "batch_size": args.batch_size, "epochs": args.epochs,
+                       "freeze_epochs": args.freeze_epochs, "pretrained": args.pretrained,
+                       "device": args.device}})
         print(f"results: {path}")
     return 0
 
