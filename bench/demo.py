@@ -32,6 +32,13 @@ course's fastai + Gradio app (bench/demo_peer/app.py, `load_learner` + `gr.Inter
 both on 127.0.0.1 on free ports, interleaved, each process killed after its answer. The
 time until each app's port listens and that of a process that only imports gradio (start
 to exit: the part every Gradio app pays) are recorded too.
+
+Each app runs in the environment its host would give it. Ours: a venv with exactly the
+Space folder's requirements.txt (made once in bench/.venvs/, from the package index), as
+a Space installs it. That matters: Gradio wraps every request in a check that imports
+matplotlib when it is installed, which costs the first request ~0.3 s in an environment
+that has it, such as this project's. The fastai app runs in this Python, which has fastai
+and with it matplotlib, as its Space would. `--space-python` picks another Python for ours.
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ from bench import common  # noqa: E402
 
 NAME = "demo-bench"
 PEER_APP = Path(__file__).resolve().parent / "demo_peer" / "app.py"
+VENVS = ROOT / "bench" / ".venvs"  # environments made for the apps (git-ignored)
 LABELS = ("dawn", "dusk")
 # Goals from issue 6, as ours / peer time.
 GOAL_PEER = 0.5
@@ -96,6 +104,10 @@ def parse(argv=None) -> argparse.Namespace:
                         "e.g. that another job shared the cores")
     p.add_argument("--results-dir", type=Path, default=common.RESULTS,
                    help="where demo.json is written")
+    p.add_argument("--space-python", default=None,
+                   help="the Python that runs our Space app for the cold start (default: a "
+                        "venv with exactly the Space's requirements.txt, made once in "
+                        "bench/.venvs/ with pip)")
     args = p.parse_args(argv)
     args.arch = args.arch or ("resnet18" if args.quick else "resnet34")
     args.size = args.size or (64 if args.quick else 224)
@@ -314,7 +326,33 @@ def _listening(port: int) -> bool:
     return True
 
 
-def cold_start(folder: Path, image: Path, log: Path) -> tuple[float, float]:
+def space_python(requirements: Path) -> str:
+    """A Python with exactly these requirements, as a Space installs them: a venv in
+    bench/.venvs/ named after the file's hash, made on first use."""
+    import hashlib
+
+    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:12]
+    venv = VENVS / f"space-{digest}"
+    python = venv / "bin" / "python"
+    if (venv / ".complete").is_file():
+        return str(python)
+    shutil.rmtree(venv, ignore_errors=True)
+    print(f"making {venv} from the Space's requirements.txt (once)",
+          flush=True)
+    for command in ([sys.executable, "-m", "venv", str(venv)],
+                    [str(python), "-m", "pip", "install", "--quiet", "-r", str(requirements)]):
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-10:])
+            raise BenchError(f"could not make the Space's environment {venv} "
+                             f"({' '.join(command[:4])} ...):\n{tail}\nWithout the package "
+                             "index, pass --space-python with a Python that has gradio and "
+                             "onnxruntime.")
+    (venv / ".complete").touch()
+    return str(python)
+
+
+def cold_start(folder: Path, python: str, image: Path, log: Path) -> tuple[float, float]:
     """Seconds from starting `python app.py` in `folder` to (its port listening, its API's
     first answer)."""
     from gradio_client import Client, handle_file
@@ -327,7 +365,7 @@ def cold_start(folder: Path, image: Path, log: Path) -> tuple[float, float]:
     listening = None
     with open(log, "ab") as out:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "app.py"], cwd=folder, env=env,
+        process = subprocess.Popen([python, "app.py"], cwd=folder, env=env,
                                    stdout=out, stderr=subprocess.STDOUT)
         try:
             while True:
@@ -359,19 +397,20 @@ def cold_start(folder: Path, image: Path, log: Path) -> tuple[float, float]:
                 process.wait()
 
 
-def import_gradio_seconds() -> float:
+def import_gradio_seconds(python: str) -> float:
     """A process that only imports gradio, start to exit: what no Gradio app can avoid."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import gradio"], env=env, check=True,
+    subprocess.run([python, "-c", "import gradio"], env=env, check=True,
                    capture_output=True)
     return time.perf_counter() - started
 
 
-def time_cold_starts(apps: dict[str, Path], image: Path, starts: int, warmup: int,
+def time_cold_starts(apps: dict[str, tuple[Path, str]], image: Path, starts: int, warmup: int,
                      work: Path) -> dict[str, dict[str, list[float]]]:
-    """Per app: 'answer' (first API answer) and 'listening' (port open) times; plus
-    'import gradio'. Starts interleave the apps, rotating their order."""
+    """Per app (folder, Python): 'answer' (first API answer) and 'listening' (port open)
+    times; plus 'import gradio' in our app's Python. Starts interleave the apps, rotating
+    their order."""
     from tqdm import tqdm
 
     names = list(apps)
@@ -379,11 +418,12 @@ def time_cold_starts(apps: dict[str, Path], image: Path, starts: int, warmup: in
     times["import gradio"] = {"answer": []}
     for i in tqdm(range(warmup + starts), desc="cold starts", file=sys.stderr):
         for name in names[i % len(names):] + names[:i % len(names)]:
-            listening, answer = cold_start(apps[name], image, work / f"{name}.log")
+            folder, python = apps[name]
+            listening, answer = cold_start(folder, python, image, work / f"{name}.log")
             if i >= warmup:  # the first start of each fills the OS file cache
                 times[name]["answer"].append(answer)
                 times[name]["listening"].append(listening)
-        seconds = import_gradio_seconds()
+        seconds = import_gradio_seconds(apps["ours"][1])
         if i >= warmup:
             times["import gradio"]["answer"].append(seconds)
     return times
@@ -420,13 +460,14 @@ def run(args, work: Path) -> Path:
     space = work / "space"
     run_command([sys.executable, "-m", "demos", "space", NAME, "--models",
                  str(bundle.parent), "--out", str(space)], "python -m demos space")
-    apps = {"ours": space}
+    python = args.space_python or space_python(space / "requirements.txt")
+    apps = {"ours": (space, python)}
     if peer:
         peer_folder = work / "fastai_app"
         peer_folder.mkdir()
         shutil.copy2(PEER_APP, peer_folder / "app.py")
         shutil.copy2(export, peer_folder / "export.pkl")
-        apps["fastai"] = peer_folder
+        apps["fastai"] = (peer_folder, sys.executable)
     starts = time_cold_starts(apps, image, args.starts, 0 if args.quick else 1, work)
     start_median = {name: statistics.median(runs["answer"]) for name, runs in starts.items()}
     listening = {name: statistics.median(runs["listening"]) for name, runs in starts.items()
@@ -471,7 +512,9 @@ def run(args, work: Path) -> Path:
         "note": note,
         "settings": {"arch": args.arch, "size": args.size, "image": image.name,
                      "rounds": args.rounds, "per_round": args.per_round,
-                     "starts": args.starts, "quick": args.quick, "peer": peer, **checks},
+                     "starts": args.starts, "quick": args.quick, "peer": peer,
+                     "space_python": "given" if args.space_python else "requirements.txt venv",
+                     **checks},
         "prediction_s": {"median": median, "rounds": rounds},
         "cold_start_s": {"median": start_median, "listening_median": listening,
                          "runs": starts},

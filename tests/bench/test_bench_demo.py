@@ -27,7 +27,9 @@ def run(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_quick_run_writes_results(tmp_path):
-    done = run("--quick", "--skip-peer", "--results-dir", str(tmp_path), "--note", "a test run")
+    # --space-python: this Python (the default venv from requirements.txt needs the index).
+    done = run("--quick", "--skip-peer", "--results-dir", str(tmp_path), "--note", "a test run",
+               "--space-python", sys.executable)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stdout.splitlines()
@@ -52,6 +54,7 @@ def test_quick_run_writes_results(tmp_path):
     settings = series["settings"]
     assert settings["quick"] is True and settings["peer"] is False
     assert settings["arch"] == "resnet18" and settings["size"] == 64
+    assert settings["space_python"] == "given"
     rounds = series["prediction_s"]["rounds"]
     assert set(rounds) == {"ours", "floor", "floor_default_threads"}
     assert all(len(times) == settings["rounds"] for times in rounds.values())
@@ -94,6 +97,20 @@ def test_help_documents_every_option():
     done = run("--help", timeout=60)
     assert done.returncode == 0
     for option in ("--quick", "--skip-peer", "--arch", "--size", "--rounds", "--per-round",
-                   "--starts", "--image", "--work", "--note", "--results-dir"):
+                   "--starts", "--image", "--work", "--note", "--results-dir", "--space-python"):
         assert option in done.stdout
     assert "default" in done.stdout
+
+
+def test_space_environment_that_cannot_be_made_is_a_clear_error(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("bench_demo", SCRIPT)
+    bench_demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_demo)
+    monkeypatch.setattr(bench_demo, "VENVS", tmp_path / "venvs")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("this-package-does-not-exist-anywhere==0.0.1\n")
+    with pytest.raises(bench_demo.BenchError) as error:
+        bench_demo.space_python(requirements)
+    message = str(error.value)
+    assert "could not make the Space's environment" in message and "--space-python" in message
+    assert not any((tmp_path / "venvs").glob("*/.complete"))  # never mistaken for a good one
