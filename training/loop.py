@@ -200,6 +200,21 @@ def _on_device(images: torch.Tensor, device: torch.device) -> torch.Tensor:
     return images.to(device) if images.numel() < free / 4 else images
 
 
+def _check_in_sync(model: torch.nn.Module, device: torch.device, say) -> None:
+    """Under DDP every process must end with the same weights; warn when they don't (a
+    per-process setting, such as an LR, that differed)."""
+    import torch.distributed as dist
+
+    with torch.no_grad():
+        total = sum(p.double().sum() for p in model.parameters()).reshape(1).to(device)
+    low, high = total.clone(), total.clone()
+    dist.all_reduce(low, op=dist.ReduceOp.MIN)
+    dist.all_reduce(high, op=dist.ReduceOp.MAX)
+    if float(high - low) > 1e-6 * max(1.0, abs(float(high))):
+        say("Warning: the training processes ended with different weights; the bundle holds "
+            "process 0's. Report this with the command you ran.")
+
+
 def _epoch_sizes(config: Config, total_epochs: int) -> list[int]:
     """Image size per epoch: `size` throughout, or growing from size/2 (progressive resizing)."""
     if not config.progressive or total_epochs < 2:
@@ -266,6 +281,12 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
             models.freeze(model, groups)
         opt = schedule.optimizer(model, groups, norm_ids, config.weight_decay)
         found = lr_find(forward, data.train, batches, opt, config, autocast)
+        if world > 1:
+            # Each process ran the finder on its own batches; all must train with one LR
+            # (DDP averages gradients, so different LRs would pull the copies apart).
+            shared = [found["suggestion"]]
+            torch.distributed.broadcast_object_list(shared, src=0)
+            found["suggestion"] = shared[0]
         say(f"lr_find: the valley is at {found['suggestion']:.2e}; training with it as base_lr")
         config.base_lr = found["suggestion"]
         plan = schedule.phases(config, len(groups))
@@ -360,6 +381,8 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
                 from None
         say(f"Interrupted: keeping the best epoch so far (error_rate {best_key[0]:.4f}).")
         model.load_state_dict(best_state)
+    if world > 1 and not interrupted:
+        _check_in_sync(model, device, say)
     if not main:
         torch.distributed.destroy_process_group()
         return None

@@ -175,12 +175,16 @@ def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
          "-m", "training", "folder", str(root), "--arch", "resnet18", "--no-pretrained",
          "--schedule", "fine_tune", "--size", "32", "--epochs", "2", "--batch-size", "8",
-         "--cache-dir", "",
+         "--cache-dir", "", "--lr-find",
          "--workers", "1", "--output", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("wrote ") == 1  # only process 0 exports
+    # Each process runs the LR finder on its own batches; all train with process 0's valley,
+    # so they end with the same weights (the run warns when they don't).
+    assert "different weights" not in done.stdout + done.stderr
+    assert done.stdout.count("lr_find: the valley is at") == 1
     metrics = json.loads((out / "report" / "metrics.json").read_text())
     assert [(row["phase"], row["epoch"]) for row in metrics["history"]] == [
         ("frozen", 0), ("unfrozen", 0), ("unfrozen", 1)]
