@@ -114,13 +114,19 @@ class PostCache:
             return 0
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
         if any(s.suffix == ".ipynb" for s in missing):
             import nbconvert  # noqa: F401  (imported once here, shared by the forked workers)
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            list(pool.map(_convert_one, [self.root] * len(missing),
-                          [self.settings] * len(missing), missing))
+        try:
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                list(pool.map(_convert_one, [self.root] * len(missing),
+                              [self.settings] * len(missing), missing))
+        except (BrokenProcessPool, OSError):
+            # A worker died (out of memory, killed) or none could start: get() converts
+            # whatever is still missing, one by one, and reports any error itself.
+            return 0
         return workers
 
     def _load(self, source: Path, entry: Path, record: dict) -> CachedPost:

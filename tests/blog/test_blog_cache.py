@@ -2,6 +2,7 @@
 
 import base64
 import multiprocessing
+import os
 
 import pytest
 from blog_helpers import PNG_1PX, new_code_cell, new_markdown_cell, new_output, notebook, write_nb
@@ -84,3 +85,19 @@ def test_the_reused_exporter_keeps_nothing_from_the_last_notebook(tmp_path):
     third = convert(write_nb(tmp_path / "2026-01-03-third.ipynb", figure_notebook(3)), settings)
     assert sorted(third.assets) == ["2026-01-03-third.ipynb",
                                     "2026-01-03-third_files/output_1_1.png"]
+
+
+def _die(root, settings, source):
+    os._exit(3)  # a worker killed mid-conversion (out of memory, say)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
+                    reason="the pool forks (Linux only)")
+def test_a_dead_worker_falls_back_to_converting_in_process(tmp_path, monkeypatch):
+    posts = [write_nb(tmp_path / f"2026-01-{n + 1:02d}-p{n}.ipynb", figure_notebook(n))
+             for n in range(4)]
+    cache = PostCache(tmp_path / "cache", Settings())
+    monkeypatch.setattr(cache_mod, "_convert_one", _die)
+    assert cache.convert_missing(posts, workers=2) == 0
+    for n, source in enumerate(posts):
+        assert f"Post number {n}." in cache.get(source).page.read_text("utf-8")
