@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -116,14 +117,27 @@ def test_readme_commands_run(bears):
     assert len(ran) >= 7
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def serve_and_call(command: str, cwd: Path, python_blocks: list[str]) -> None:
-    """Start the documented server, run the README's Python against it, then Ctrl-C it."""
+    """Start the documented server, run the README's Python against it, then Ctrl-C it.
+
+    On a free port instead of the README's 7860 (which a developer's `make preview` may
+    hold): the command gets `--port`, and the Python its address."""
+    port = free_port()
+    python_blocks = [code.replace("127.0.0.1:7860", f"127.0.0.1:{port}") for code in python_blocks]
+    assert all(str(port) in code for code in python_blocks if "Client(" in code)
     log = cwd / "serve.log"
-    process = subprocess.Popen(argv(command), cwd=cwd, stdout=log.open("w"),
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen([*argv(command), "--port", str(port)], cwd=cwd,
+                               stdout=log.open("w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
     try:
         deadline = time.monotonic() + 180
-        while "Serving" not in log.read_text() or "7860" not in log.read_text():
+        while "Serving" not in log.read_text() or str(port) not in log.read_text():
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.5)
