@@ -125,9 +125,12 @@ def _read_notebook(path: Path, text: str):
         # nbformat warns about missing cell ids in old notebooks; they don't matter here.
         warnings.simplefilter("ignore")
         try:
-            # reads() joins multi-line sources and upgrades version 3 notebooks.
-            nb = nbformat.reads(text, as_version=4)
-            nbformat.validate(nb)
+            # The reader joins multi-line sources; convert() upgrades version 3 notebooks.
+            nb = nbformat.convert(nbformat.reader.reads(text), 4)
+            # Validated once, against the schema that nbconvert checks again after our
+            # preprocessors (extra properties allowed): nbformat compiles each schema it
+            # uses, which costs more than converting a notebook.
+            nbformat.validate(nb, relax_add_props=True)
         except nbformat.ValidationError as err:
             where = " / ".join(str(p) for p in err.absolute_path) or "the notebook"
             raise PostError(path, f"is not a valid notebook at {where}: {err.message}.",
@@ -186,6 +189,8 @@ def _exporter(settings: Settings):
     # figures of hidden cells: ours runs after them instead.
     config = Config()
     config.ExtractOutputPreprocessor.enabled = False
+    # Validate the notebook once after all preprocessors, not after each of them.
+    config.MarkdownExporter.optimistic_validation = True
     exporter = MarkdownExporter(config=config, extra_template_basedirs=[str(TEMPLATES)],
                                 template_name="post")
     # Compiled templates kept between builds (Jinja's own per-user folder in the temp dir):

@@ -132,6 +132,20 @@ def test_broken_json(tmp_path):
     expect_error(path, "not valid JSON", "line 1")
 
 
+def test_notebook_that_breaks_the_schema(tmp_path):
+    nb = json.loads(nbformat.writes(notebook(new_code_cell("print(1)"))))
+    nb["cells"][1]["execution_count"] = "one"
+    path = tmp_path / "2026-01-01-schema.ipynb"
+    path.write_text(json.dumps(nb), "utf-8")
+    expect_error(path, "is not a valid notebook at cells / 1 / execution_count",
+                 "'one' is not of type", "Open it in Jupyter and save it again.")
+    # Keys the schema doesn't know are let through, as nbconvert and Jupyter do.
+    nb["cells"][1]["execution_count"] = 1
+    nb["cells"][1]["added_by_some_tool"] = True
+    path.write_text(json.dumps(nb), "utf-8")
+    assert "print(1)" in convert(path).markdown
+
+
 def test_unsupported_nbformat(tmp_path):
     path = tmp_path / "2026-01-01-old.ipynb"
     path.write_text(json.dumps({"nbformat": 2, "cells": [], "metadata": {}}), "utf-8")
