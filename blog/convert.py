@@ -7,6 +7,7 @@ Nothing here knows about MkDocs, so the converter can move to another site gener
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import threading
@@ -195,7 +196,9 @@ def _exporter(settings: Settings):
                                 template_name="post")
     # Compiled templates kept between builds (Jinja's own per-user folder in the temp dir):
     # a rebuild that converts one notebook doesn't compile the templates again.
-    exporter.environment.bytecode_cache = jinja2.FileSystemBytecodeCache()
+    # Without a usable temp folder, they are compiled every time.
+    with contextlib.suppress(OSError, RuntimeError):
+        exporter.environment.bytecode_cache = jinja2.FileSystemBytecodeCache()
     exporter.register_preprocessor(DirectivePreprocessor(), enabled=True)
     outputs = OutputPreprocessor(show_stderr=settings.show_stderr,
                                  max_output_kb=settings.max_output_kb)
