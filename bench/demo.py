@@ -20,11 +20,11 @@ decoded, resized and classified
     cost of decoding and preprocessing.
 Rounds interleave the three; each figure is the median over the rounds of each round's
 median. Our runtime runs ONNX Runtime on ONNX_THREADS thread(s) per request, because a
-Space serves two requests at once on 2 vCPUs; fastai runs with torch's default threads.
-learn.predict is also compared with torch on one thread, the resources ours uses: on a
-shared machine a two-thread torch run slows down many times over whenever another process
-takes a core, while a one-thread run barely notices. The floor with ONNX Runtime's default
-threads is printed for the record.
+Space serves two requests at once on 2 vCPUs; fastai runs with torch's default threads
+(all cores). learn.predict is also compared with torch on one thread, the resources ours
+uses: that is the like-for-like figure, and the steadier one, since a multi-thread torch
+run slows down many times over whenever another process takes a core. The floor with
+ONNX Runtime's default threads is printed for the record.
 
 Cold start: from starting `python app.py` to the first successful answer of its API
 (gradio_client, polling), for our Space folder (`python -m demos space`) and for the
@@ -503,8 +503,7 @@ def run(args, work: Path) -> Path:
     note = (f"ours runs ONNX Runtime on {runtime_threads()} thread per request (a Space serves "
             "two requests at once on 2 vCPUs)"
             + (f"; learn.predict runs on torch's default {checks['torch_threads']} threads, "
-               "which slow down many times over whenever another process takes a core"
-               if peer else ""))
+               "so the 1-thread comparison is the like-for-like one" if peer else ""))
     if args.note:
         note += "; " + args.note.rstrip(".")
     print(f"note: {note}")

@@ -205,8 +205,14 @@ def page(results: list[dict], images: dict[str, str], note: str = "") -> str:
                     "", site_series_table(series), ""]
         if name == "train" and isinstance(series.get("error_rate"), dict):
             rates = series["error_rate"]
-            out += ["Error rates: " + ", ".join(f"{k} {v:.4f}" for k, v in rates.items()) + ".",
-                    ""]
+            text = "Error rates: " + ", ".join(f"{k} {v:.4f}" for k, v in rates.items()) + "."
+            runs = series.get("images_per_s_runs") or {}
+            if series.get("repeats") and runs:
+                text += (f" Medians of {series['repeats']} alternating runs; images per second "
+                         "in each run: " + "; ".join(
+                             f"{k} " + ", ".join(f"{v:.1f}" for v in values)
+                             for k, values in runs.items() if values) + ".")
+            out += [text, ""]
         if name in images:
             out += [f"![{TITLES.get(name, name)}]({images[name]})", ""]
         if series.get("note"):

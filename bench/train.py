@@ -48,6 +48,8 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3,
                    help="runs of each, alternating; the medians are reported")
     p.add_argument("--skip-fastai", action="store_true", help="run only ours")
+    p.add_argument("--note", default="",
+                   help="a remark stored with the figures and shown on the Benchmarks page")
     return p.parse_args(argv)
 
 
@@ -116,6 +118,11 @@ def main(argv=None) -> int:
     folder = folder_of(args)
     import torch
 
+    sys.path.insert(0, str(ROOT / "bench"))
+    import common
+
+    info = common.machine()
+    print(f"machine: {common.describe(info)}")
     print(f"data {folder}, {args.arch}, size {args.size}, batch {args.batch_size}, "
           f"fine_tune({args.epochs}, freeze_epochs={args.freeze_epochs}), "
           f"pretrained={args.pretrained}, device {args.device}, torch {torch.__version__}, "
@@ -148,9 +155,6 @@ def main(argv=None) -> int:
     if note:
         print(note)
     if len(rows) == 2:
-        sys.path.insert(0, str(ROOT / "bench"))
-        import common
-
         ours, fastai = rows
         ratio = ours["images_per_s"] / fastai["images_per_s"]
         met = ratio >= 2 and ours["error_rate"] <= fastai["error_rate"]
@@ -164,11 +168,11 @@ def main(argv=None) -> int:
              "seconds": {"ours": ours["seconds"], "fastai": fastai["seconds"]},
              "images_per_s_runs": {"ours": [r["images_per_s"] for r in ours_runs],
                                    "fastai": [r["images_per_s"] for r in fastai_runs]},
-             "n_train": ours["n_train"], "repeats": args.repeats,
+             "n_train": ours["n_train"], "repeats": args.repeats, "note": args.note,
              "setup": {"data": args.data, "arch": args.arch, "size": args.size,
                        "batch_size": args.batch_size, "epochs": args.epochs,
                        "freeze_epochs": args.freeze_epochs, "pretrained": args.pretrained,
-                       "device": args.device}})
+                       "device": args.device}}, info)
         print(f"results: {path}")
     return 0
 

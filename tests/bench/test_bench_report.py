@@ -33,7 +33,9 @@ def write_results(folder: Path) -> None:
              "comparisons": [comparison("training throughput, resnet18 64 px, cpu", 300.0, 100.0,
                                         "fastai fine_tune", "images/s",
                                         ">= 2x, error rate no worse", True)],
-             "series": {"error_rate": {"ours": 0.0125, "fastai": 0.0150}}}
+             "series": {"error_rate": {"ours": 0.0125, "fastai": 0.0150}, "repeats": 2,
+                        "images_per_s_runs": {"ours": [290.0, 310.0], "fastai": [99.0, 101.0]},
+                        "note": "from scratch on a CPU"}}
     (folder / "site.json").write_text(json.dumps(site), "utf-8")
     (folder / "train.json").write_text(json.dumps(train), "utf-8")
 
@@ -61,7 +63,9 @@ def test_page_tables_and_plots_build_with_mkdocs_strict(tmp_path):
     assert "Measured on 2 cores (Test CPU 3000), 8.0 GiB, no GPU, Python 3.11.7, on 2026-11-20." \
         in text
     assert "Test GPU, Python 3.11.7, on 2026-11-21." in text
-    assert "Error rates: ours 0.0125, fastai 0.0150." in text
+    assert ("Error rates: ours 0.0125, fastai 0.0150. Medians of 2 alternating runs; images "
+            "per second in each run: ours 290.0, 310.0; fastai 99.0, 101.0.") in text
+    assert "Note: from scratch on a CPU." in text
     assert "| 50 | 7.50 s | 5.00 s | 4.10 s | 19.00 s | 6.00 s |" in text
     for name in ("ratios.png", "site-build.png"):
         assert f"](assets/benchmarks/{name})" in text

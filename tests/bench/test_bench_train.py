@@ -14,6 +14,7 @@ def test_train_bench_runs_ours_and_prints_medians(tmp_path):
         capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     text = out.stdout
+    assert text.startswith("machine: ") and "cores" in text.splitlines()[0]
     assert "2 run(s) each" in text
     assert "run 1: ours" in text and "run 2: ours" in text
     assert "median of 2:" in text
