@@ -139,11 +139,29 @@ def test_notebook_that_breaks_the_schema(tmp_path):
     path.write_text(json.dumps(nb), "utf-8")
     expect_error(path, "is not a valid notebook at cells / 1 / execution_count",
                  "'one' is not of type", "Open it in Jupyter and save it again.")
-    # Keys the schema doesn't know are let through, as nbconvert and Jupyter do.
+    # Output data of the wrong type is caught where it is, not published as it is.
     nb["cells"][1]["execution_count"] = 1
-    nb["cells"][1]["added_by_some_tool"] = True
+    nb["cells"][1]["outputs"] = [{"output_type": "display_data", "metadata": {},
+                                  "data": {"text/markdown": {"a": 1}}}]
     path.write_text(json.dumps(nb), "utf-8")
-    assert "print(1)" in convert(path).markdown
+    expect_error(path, "is not a valid notebook at cells / 1 / outputs / 0")
+
+
+@pytest.mark.parametrize("breakage", ["metadata list", "cell metadata list", "source ints",
+                                      "minor string"])
+def test_notebook_shapes_the_reader_trips_over(tmp_path, breakage):
+    nb = json.loads(nbformat.writes(notebook(new_code_cell("print(1)"))))
+    if breakage == "metadata list":
+        nb["metadata"] = []
+    elif breakage == "cell metadata list":
+        nb["cells"][1]["metadata"] = []
+    elif breakage == "source ints":
+        nb["cells"][1]["source"] = [1, 2]
+    else:
+        nb["nbformat_minor"] = "five"
+    path = tmp_path / "2026-01-01-shape.ipynb"
+    path.write_text(json.dumps(nb), "utf-8")
+    expect_error(path, "is not a valid notebook", "Open it in Jupyter and save it again.")
 
 
 def test_unsupported_nbformat(tmp_path):
