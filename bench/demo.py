@@ -331,7 +331,10 @@ def space_python(requirements: Path) -> str:
     bench/.venvs/ named after the file's hash, made on first use."""
     import hashlib
 
-    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:12]
+    # The base Python is part of the name: a venv made from another one may point at a
+    # Python that is gone.
+    digest = hashlib.sha256(requirements.read_bytes() + sys.version.encode()
+                            + sys.executable.encode()).hexdigest()[:12]
     venv = VENVS / f"space-{digest}"
     python = venv / "bin" / "python"
     if (venv / ".complete").is_file():
@@ -460,7 +463,9 @@ def run(args, work: Path) -> Path:
     space = work / "space"
     run_command([sys.executable, "-m", "demos", "space", NAME, "--models",
                  str(bundle.parent), "--out", str(space)], "python -m demos space")
-    python = args.space_python or space_python(space / "requirements.txt")
+    # Absolute: the app starts in its own folder, where a relative path would not resolve.
+    python = (os.path.abspath(args.space_python) if args.space_python
+              else space_python(space / "requirements.txt"))
     apps = {"ours": (space, python)}
     if peer:
         peer_folder = work / "fastai_app"

@@ -53,7 +53,10 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--skip-fastai", action="store_true", help="run only ours")
     p.add_argument("--note", default="",
                    help="a remark stored with the figures and shown on the Benchmarks page")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.repeats < 1:
+        p.error("--repeats must be at least 1")
+    return args
 
 
 def folder_of(args) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,9 +28,11 @@ def run(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_quick_run_writes_results(tmp_path):
-    # --space-python: this Python (the default venv from requirements.txt needs the index).
+    # --space-python: this Python (the default venv from requirements.txt needs the index),
+    # given relative to the working folder as a user would type it.
+    python = os.path.relpath(sys.executable, ROOT)
     done = run("--quick", "--skip-peer", "--results-dir", str(tmp_path), "--note", "a test run",
-               "--space-python", sys.executable)
+               "--space-python", python)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stdout.splitlines()

@@ -184,7 +184,7 @@ def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
     # Each process runs the LR finder on its own batches; all train with process 0's valley,
     # so they end with the same weights (the run warns when they don't).
     assert "different weights" not in done.stdout + done.stderr
-    assert done.stdout.count("lr_find: the valley is at") == 1
+    assert "lr_find: the valley is at" in done.stdout
     metrics = json.loads((out / "report" / "metrics.json").read_text())
     assert [(row["phase"], row["epoch"]) for row in metrics["history"]] == [
         ("frozen", 0), ("unfrozen", 0), ("unfrozen", 1)]
