@@ -27,10 +27,13 @@ for _path in (ROOT, ROOT / "bench"):  # run as a script from anywhere in the rep
 import common  # noqa: E402
 
 # Page order and headings; a results file with another name follows, titled by its name.
-TITLES = {"train": "Training", "site": "Site build", "demo": "Demo latency and start-up"}
+TITLES = {"train": "Training", "train-cuda": "Training on a GPU", "site": "Site build",
+          "demo": "Demo latency and start-up"}
 ABOUT = {
     "train": "Images per second of a whole `fine_tune` (data loading included) against "
              "fastai's, same images, architecture, size, batch and epochs (`bench/train.py`).",
+    "train-cuda": "The same comparison on a CUDA GPU, both in bfloat16 mixed precision "
+                  "(`bench/train.py --device cuda`).",
     "site": "`mkdocs build` of generated notebook posts (code, stdout, a figure and an HTML "
             "table each) by this blog and, as pages, by mkdocs-jupyter with its cache on. The "
             "floor is the same blog built from the Markdown our converter already produced, "
@@ -203,7 +206,7 @@ def page(results: list[dict], images: dict[str, str], note: str = "") -> str:
                     if repeats else "")
             out += [f"Median seconds{over}:",
                     "", site_series_table(series), ""]
-        if name == "train" and isinstance(series.get("error_rate"), dict):
+        if name.startswith("train") and isinstance(series.get("error_rate"), dict):
             rates = series["error_rate"]
             text = "Error rates: " + ", ".join(f"{k} {v:.4f}" for k, v in rates.items()) + "."
             runs = series.get("images_per_s_runs") or {}

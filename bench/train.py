@@ -172,7 +172,10 @@ def main(argv=None) -> int:
             ours["images_per_s"], fastai["images_per_s"], peer_name="fastai fine_tune",
             unit="images/s", goal=">= 2x, error rate no worse", met=met)
         print(common.line(c))
-        path = common.write_results("train", [c],
+        # CPU figures go to train.json, GPU ones to train-cuda.json: the page shows both.
+        device_type = args.device.split(":")[0]
+        name = "train" if device_type == "cpu" else f"train-{device_type}"
+        path = common.write_results(name, [c],
             {"error_rate": {"ours": ours["error_rate"], "fastai": fastai["error_rate"]},
              "seconds": {"ours": ours["seconds"], "fastai": fastai["seconds"]},
              "images_per_s_runs": {"ours": [r["images_per_s"] for r in ours_runs],
