@@ -103,6 +103,8 @@ def number(value: float | None, unit: str) -> str:
         return "n/a"
     if unit == "s" and value < 1:
         return f"{value * 1000:.3g} ms"
+    if abs(value) >= 1000:  # 2,417 images/s, not 2.42e+03
+        return f"{value:,.0f} {unit}"
     return f"{value:.3g} {unit}"
 
 
