@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,12 +217,30 @@ def decode_all(items: list[Item], size: tuple[int, int], method: str, workers: i
                 skipped.append(Skipped(str(items[i].path), error))
     out = out[: len(kept_index)]
     if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-        np.save(cache / "images.npy", out)
-        meta = {"kept": kept_index, "skipped": [s.__dict__ for s in skipped]}
-        (cache / "meta.json").write_text(json.dumps(meta))
-        (cache / "done").write_text("")
+        _write_cache(cache, out, {"kept": kept_index,
+                                  "skipped": [s.__dict__ for s in skipped]})
     return out, [items[i] for i in kept_index], skipped
+
+
+def _write_cache(cache: Path, images: np.ndarray, meta: dict) -> None:
+    """Write a cache entry in a temporary folder and rename it into place, so a reader never
+    sees half of one: the processes of a torchrun job (or two runs at once) may all write the
+    same entry; the first rename wins and the others' copies are dropped."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{cache.name}-", dir=cache.parent))
+    try:
+        np.save(tmp / "images.npy", images)
+        (tmp / "meta.json").write_text(json.dumps(meta))
+        (tmp / "done").write_text("")
+        if cache.exists() and not (cache / "done").exists():
+            shutil.rmtree(cache, ignore_errors=True)  # left half-written by an older version
+        try:
+            os.replace(tmp, cache)
+        except OSError:  # another process finished the same entry first
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def load(items: list[Item], config, skipped: list[Skipped] | None = None,

@@ -175,7 +175,7 @@ def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
          "-m", "training", "folder", str(root), "--arch", "resnet18", "--no-pretrained",
          "--schedule", "fine_tune", "--size", "32", "--epochs", "2", "--batch-size", "8",
-         "--cache-dir", "", "--lr-find",
+         "--cache-dir", str(tmp_path / "cache"), "--lr-find",
          "--workers", "1", "--output", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
         env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
@@ -185,6 +185,11 @@ def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
     # so they end with the same weights (the run warns when they don't).
     assert "different weights" not in done.stdout + done.stderr
     assert "lr_find: the valley is at" in done.stdout
+    # Both processes decoded the images and wrote the same cache entries; one copy of each
+    # stays, complete, and no temporary folder is left behind.
+    entries = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert len(entries) == 2 and not any(name.startswith(".") for name in entries)
+    assert all((tmp_path / "cache" / name / "done").exists() for name in entries)
     metrics = json.loads((out / "report" / "metrics.json").read_text())
     assert [(row["phase"], row["epoch"]) for row in metrics["history"]] == [
         ("frozen", 0), ("unfrozen", 0), ("unfrozen", 1)]

@@ -132,3 +132,18 @@ def test_clear_errors_for_unusable_data(tmp_path):
     config = tiny_config(tmp_path, tmp_path / "one").resolved()
     with pytest.raises(DataError, match="at least two"):
         data.load(data.items_from_folders(tmp_path / "one")[0], config)
+
+
+def test_cache_entries_are_written_whole_and_the_first_writer_wins(tmp_path):
+    entry = tmp_path / "cache" / "abc"
+    first = np.full((2, 3, 4, 4), 1, dtype=np.uint8)
+    data._write_cache(entry, first, {"kept": [0, 1], "skipped": []})
+    assert (entry / "done").exists() and np.array_equal(np.load(entry / "images.npy"), first)
+    # Another process finishing the same entry later doesn't touch the complete one.
+    data._write_cache(entry, np.zeros_like(first), {"kept": [0, 1], "skipped": []})
+    assert np.array_equal(np.load(entry / "images.npy"), first)
+    # A half-written entry (no "done", as an interrupted older version left it) is replaced.
+    (entry / "done").unlink()
+    data._write_cache(entry, np.zeros_like(first), {"kept": [0, 1], "skipped": []})
+    assert (entry / "done").exists() and not np.load(entry / "images.npy").any()
+    assert sorted(p.name for p in entry.parent.iterdir()) == ["abc"]  # no temporary folders
