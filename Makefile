@@ -19,10 +19,11 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
-preview: $(INSTALLED)
+preview: $(INSTALLED) node_modules/.package-lock.json
 	$(BIN)/python scripts/preview.py --host $(HOST) --blog-port $(PORT) --demo-port $(DEMO_PORT)
 
-# MathJax for the browser tests (they run offline; the site itself uses a CDN).
+# Pinned browser files: the widget, Altair and Plotly scripts the site serves, and MathJax for
+# the browser tests (they run offline; the site itself uses a CDN).
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 
@@ -33,7 +34,7 @@ test: $(INSTALLED) node_modules/.package-lock.json
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 
-site: $(INSTALLED)
+site: $(INSTALLED) node_modules/.package-lock.json
 	$(BIN)/mkdocs build --strict
 
 bench:

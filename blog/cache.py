@@ -57,6 +57,11 @@ class PostCache:
             digest.update(part.encode())
             digest.update(b"\0")
         digest.update(data)
+        # Quarto's _metadata.yml files give the post default front matter.
+        from .convert import metadata_files
+
+        for meta in metadata_files(source, self.settings.root()):
+            digest.update(b"\0" + meta.read_bytes())
         return digest.hexdigest()[:24]
 
     def get(self, source: Path) -> CachedPost:

@@ -11,8 +11,11 @@ import html
 import re
 from urllib.parse import parse_qs, urlparse
 
-_CALLOUT = re.compile(r"^>\s*(?P<kind>note|tip|important|warning)\s*:\s*(?P<text>.*)$", re.I)
-_EMBED = re.compile(r"^>\s*(?P<kind>youtube|twitter)\s*:\s*(?P<url>\S+)\s*$", re.I)
+# The indent lets a call-out sit inside a list item, as it can in Jupyter.
+_CALLOUT = re.compile(r"^(?P<indent>[ \t]*)>\s*(?P<kind>note|tip|important|warning)\s*:\s*"
+                      r"(?P<text>.*)$", re.I)
+_EMBED = re.compile(r"^(?P<indent>[ \t]*)>\s*(?P<kind>youtube|twitter)\s*:\s*(?P<url>\S+)\s*$",
+                    re.I)
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 # Material's admonition types; "important" has no style of its own, so it borrows "danger".
@@ -61,7 +64,8 @@ def convert_callouts(markdown: str) -> str:
             i += 1
             continue
         if embed := _EMBED.match(line):
-            out.extend(["", *_embed(embed["kind"].lower(), embed["url"]), ""])
+            pad = embed["indent"]
+            out.extend(["", *(pad + e for e in _embed(embed["kind"].lower(), embed["url"])), ""])
             i += 1
             continue
         callout = _CALLOUT.match(line)
@@ -70,12 +74,13 @@ def convert_callouts(markdown: str) -> str:
             i += 1
             continue
         kind, title = _ADMONITION[callout["kind"].lower()]
+        pad = callout["indent"]
         body = [callout["text"]]
         i += 1
-        while i < len(lines) and lines[i].startswith(">"):
-            body.append(lines[i][1:].removeprefix(" "))
+        while i < len(lines) and lines[i].startswith(pad + ">"):
+            body.append(lines[i][len(pad) + 1:].removeprefix(" "))
             i += 1
-        out.extend(["", f'!!! {kind} "{title}"' if title else f"!!! {kind}", ""])
-        out.extend(f"    {text}" if text.strip() else "" for text in body)
+        out.extend(["", pad + (f'!!! {kind} "{title}"' if title else f"!!! {kind}"), ""])
+        out.extend(f"{pad}    {text}" if text.strip() else "" for text in body)
         out.append("")
     return "\n".join(out)

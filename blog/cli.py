@@ -50,7 +50,7 @@ def cmd_check(args) -> int:
         print(f"error: {problem}", file=sys.stderr)
     for source in sources:
         try:
-            post = convert(source)
+            post = convert(source, Settings(posts_root=str(folder)))
             if post.front.demo:
                 demos.check(source, post.front.demo)
             # The same check the build makes: a report names a bundle that exists.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import re
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 import yaml
 
 from .callouts import convert_callouts
-from .errors import PostError
+from .errors import PostError, Problems
 from .frontmatter import (
     FrontMatter,
     load_yaml,
@@ -27,16 +28,52 @@ from .frontmatter import (
     parse_fastpages,
     split_yaml_block,
 )
+from .inline import inline_html, plain_text
+from .links import Resolver, fix_image, fix_links
 
 TEMPLATES = Path(__file__).parent / "templates"
-POST_SUFFIXES = (".ipynb", ".md")
+POST_SUFFIXES = (".ipynb", ".md", ".qmd")
 MORE = "<!-- more -->"
+# Files that sit in blog folders without being posts (fastpages' _posts/README.md, a copied
+# repository's LICENSE): never published, never an error.
+NOT_POSTS = {"readme", "license", "licence", "changelog", "contributing", "code_of_conduct"}
+METADATA_FILES = ("_metadata.yml", "_metadata.yaml")  # Quarto's folder-wide front matter
 
 
 def skipped(rel: Path) -> bool:
-    """Files in posts/ that are never published: hidden ones (checkpoints included) and any
-    under a name starting with "_" (work kept out of the site)."""
-    return any(part.startswith((".", "_")) for part in rel.parts)
+    """Files in posts/ that are never published: hidden ones (checkpoints included), any under
+    a name starting with "_" (work kept out of the site, Quarto's _metadata.yml) and READMEs."""
+    if any(part.startswith((".", "_")) for part in rel.parts):
+        return True
+    return rel.stem.lower() in NOT_POSTS and rel.suffix.lower() in ("", ".md", ".txt", ".qmd")
+
+
+def metadata_files(path: Path, root: Path | None) -> list[Path]:
+    """Quarto's ``_metadata.yml`` files that apply to a post: those of its folder and of every
+    folder above it up to the posts folder, outermost first."""
+    if root is None:
+        root = path.parent
+    root = root.resolve()
+    folder = path.parent.resolve()
+    if not folder.is_relative_to(root):
+        return []
+    chain = [folder, *[f for f in folder.parents if f.is_relative_to(root)]]
+    found = []
+    for directory in reversed(chain):
+        found.extend(directory / name for name in METADATA_FILES if (directory / name).is_file())
+    return found
+
+
+def _defaults(path: Path, settings: Settings) -> dict:
+    """The front matter the post's folders give it (Quarto's _metadata.yml), merged."""
+    merged: dict = {}
+    for file in metadata_files(path, settings.root()):
+        try:
+            text = file.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise PostError(file, f"can't be read: {err}.") from None
+        merged.update(load_yaml(file, text, where=" of the folder"))
+    return merged
 
 
 @dataclass
@@ -49,9 +86,15 @@ class Settings:
     branch: str = "main"  # the branch the badges link to
     posts_dir: str = "posts"  # where posts live in the repository, for the badges
     badges: tuple[str, ...] = ("colab", "github", "binder", "download")  # which badges to show
+    posts_root: str = ""  # the posts folder, for site-absolute links; default: the post's folder
 
     def key(self) -> str:
-        return json.dumps(self.__dict__, sort_keys=True, default=list)
+        # The folder's location changes no conversion (links are rewritten relative to it).
+        data = {k: v for k, v in self.__dict__.items() if k != "posts_root"}
+        return json.dumps(data, sort_keys=True, default=list)
+
+    def root(self) -> Path | None:
+        return Path(self.posts_root) if self.posts_root else None
 
 
 @dataclass
@@ -70,7 +113,7 @@ def convert(path: str | Path, settings: Settings | None = None) -> Post:
     settings = settings or Settings()
     if path.suffix not in POST_SUFFIXES:
         raise PostError(path, f"`{path.suffix}` is not a post format.",
-                        "Posts are .ipynb notebooks or .md Markdown files.")
+                        "Posts are .ipynb notebooks, .md Markdown or .qmd Quarto files.")
     try:
         raw = path.read_bytes()
     except OSError as err:
@@ -80,28 +123,102 @@ def convert(path: str | Path, settings: Settings | None = None) -> Post:
     except UnicodeDecodeError as err:
         raise PostError(path, f"is not UTF-8 (byte {err.start} is {raw[err.start]:#04x}).",
                         "Save it as UTF-8 (in VS Code: 'Save with Encoding').") from None
-    if path.suffix == ".ipynb":
-        return _convert_notebook(path, text, settings)
-    return _convert_markdown(path, text, settings)
+    try:
+        if path.suffix == ".ipynb":
+            return _convert_notebook(path, text, settings)
+        return _convert_markdown(path, text, settings)
+    except PostError:
+        raise
+    except Exception as err:  # noqa: BLE001  (a converter bug must still name the post)
+        raise PostError(path, f"could not be converted ({type(err).__name__}: {err}).",
+                        "This is a bug in the converter, not in the post: please report it "
+                        "with the file. Meanwhile `#hide` the cell or simplify its Markdown.") \
+            from err
 
 
 # --- Markdown posts ----------------------------------------------------------------------
 
 def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
+    problems = Problems()
     block, body = split_yaml_block(text)
-    if block is None:
-        raise PostError(path, "has no front matter.",
-                        "Start the file with `---` / `title: My Title` / `---`.")
-    front = normalise(path, load_yaml(path, block))
+    raw = load_yaml(path, block) if block is not None else {}
+    raw = {**_defaults(path, settings), **raw}
+    executable = 0
+    if path.suffix == ".qmd":
+        from .quarto import qmd_code_cells
+
+        body, executable = qmd_code_cells(body)
+    heading = None if "title" in raw else first_heading(body)
+    front = normalise(path, raw, fallback_title=heading or title_from_name(path))
     body = _strip_title(body, front.title)
-    return Post(path, front, _page(front, convert_callouts(body), settings, path))
+    resolver = Resolver(path, settings.root())
+    front.image = problems.run(fix_image, front.image, resolver, path, default=front.image)
+    body = _markdown_text(body, path, None, resolver, problems, notebook=False)
+    if executable:
+        body = (f'!!! info "Code shown, not run"\n\n    This post comes from a Quarto file with '
+                f"{executable} executable cell{'s' if executable > 1 else ''}: the code is shown "
+                "here without its output. Render it to a notebook (`quarto convert`) and run it "
+                "to publish the output.\n\n" + body)
+    problems.raise_any()
+    return Post(path, front, _page(front, body, settings, path))
+
+
+def _markdown_text(text: str, path: Path, cell: int | None, resolver: Resolver,
+                   problems: Problems, *, notebook: bool, quarto: bool = True) -> str:
+    """One Markdown text (a post's body or a notebook cell) in the site's Markdown dialect:
+    fastpages' Liquid, Quarto's divs and shortcodes, Jupyter's CommonMark, call-outs, links.
+    ``quarto=False`` leaves Quarto's divs for a pass over the whole page."""
+    from .liquid import render_liquid
+    from .quarto import render_quarto
+
+    text = problems.run(render_liquid, text, path, cell=cell, default=text)
+    if quarto:
+        text = problems.run(render_quarto, text, path, cell=cell, default=text)
+    if notebook:
+        from .jupyter_markdown import commonmark_to_python_markdown
+
+        text = commonmark_to_python_markdown(text)
+    text = convert_callouts(text)
+    text, broken = fix_links(text, resolver, path, cell)
+    problems.errors.extend(broken)
+    return text
+
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(?P<text>.+?)(?:[ \t]+#+)?[ \t]*$")
+
+
+def first_heading(text: str) -> str | None:
+    """The text of the first ATX heading outside code, any level (a plain post's title)."""
+    fence = None
+    for line in text.splitlines():
+        marker = line.strip()[:3]
+        if marker in ("```", "~~~"):
+            fence = None if fence == marker else (fence or marker)
+            continue
+        if fence is None and (match := _HEADING.match(line)):
+            title = match["text"].strip()
+            if len(title) > 1 and title[0] == title[-1] and title[0] in "\"'":
+                title = title[1:-1]  # fastpages quoted its titles
+            return title or None
+    return None
+
+
+def title_from_name(path: Path) -> str:
+    """``2026-01-02-my-first-model.ipynb`` -> "My first model"."""
+    from .frontmatter import parse_filename
+
+    _, slug = parse_filename(path)
+    words = slug.replace("-", " ").replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else path.stem
 
 
 def _strip_title(body: str, title: str) -> str:
-    """Drop a leading ``# Title`` that repeats the front matter's title (the page adds one)."""
+    """Drop a leading heading that repeats the title (the page adds one)."""
     lines = body.lstrip("\n").splitlines()
-    if lines and lines[0].lstrip("# ").strip() == title and lines[0].startswith("# "):
-        return "\n".join(lines[1:])
+    if lines and (match := _HEADING.match(lines[0])):
+        heading = match["text"].strip().strip("\"'").strip()
+        if heading == title.strip() or plain_text(heading) == plain_text(title):
+            return "\n".join(lines[1:])
     return body
 
 
@@ -141,8 +258,11 @@ def _read_notebook(path: Path, text: str):
     return nb
 
 
-def _take_front_matter(path: Path, nb) -> FrontMatter:
-    """Read and remove the front-matter cell (Quarto raw cell or fastpages Markdown cell)."""
+def _take_front_matter(path: Path, nb, settings: Settings) -> FrontMatter:
+    """Read and remove the front-matter cell (Quarto raw cell or fastpages Markdown cell); a
+    plain notebook takes its title from its first heading, or else from its file name."""
+    raw: dict = {}
+    number = None
     for index, cell in enumerate(nb.cells):
         if not cell.source.strip():
             continue
@@ -150,20 +270,38 @@ def _take_front_matter(path: Path, nb) -> FrontMatter:
         if cell.cell_type == "raw":
             block, rest = split_yaml_block(cell.source.lstrip())
             if block is not None:
-                front = normalise(path, load_yaml(path, block, cell=number), cell=number)
+                raw = load_yaml(path, block, cell=number)
                 cell.source = rest
                 if not rest.strip():
                     del nb.cells[index]
-                return front
-        if cell.cell_type == "markdown":
-            raw = parse_fastpages(path, cell.source, number)
-            if raw is not None:
-                front = normalise(path, raw, cell=number)
-                del nb.cells[index]
-                return front
+        elif cell.cell_type == "markdown":
+            header = parse_fastpages(path, cell.source, number)
+            if header is not None:
+                raw, rest = header
+                if rest.strip():
+                    cell.source = rest  # prose after the front matter stays in the post
+                else:
+                    del nb.cells[index]
         break
-    # No header cell: the title must then come from nowhere else, so this names the fix.
-    return normalise(path, {}, cell=None)
+    raw = {**_defaults(path, settings), **raw}
+    markdown = [c for c in nb.cells if c.cell_type == "markdown" and c.source.strip()]
+    heading = None
+    if "title" not in raw:
+        heading = next((h for c in markdown if (h := first_heading(c.source))), None)
+    front = normalise(path, raw, cell=number if raw else None,
+                      fallback_title=heading or title_from_name(path))
+    # The page shows the title: a first cell that opens with the same heading loses it.
+    first = next((c for c in nb.cells if c.source.strip()), None)
+    if first is not None and first.cell_type == "markdown":
+        first.source = _strip_title(first.source, front.title)
+    return front
+
+
+def _stand_in(path: Path) -> FrontMatter:
+    """Front matter to go on checking a post whose own front matter is broken."""
+    import datetime as dt
+
+    return FrontMatter(title=title_from_name(path), date=dt.date.today(), slug="post")
 
 
 _EXPORTERS: dict[str, tuple[Any, Any]] = {}  # settings key -> (exporter, output preprocessor)
@@ -186,7 +324,8 @@ def _exporter(settings: Settings):
     )
     from traitlets.config import Config
 
-    from .preprocessors import CalloutPreprocessor, DirectivePreprocessor, OutputPreprocessor
+    from .preprocessors import DirectivePreprocessor, OutputPreprocessor
+    from .preprocessors.widgets import WidgetPreprocessor
 
     # nbconvert's own output extraction would run before our directives and publish the
     # figures of hidden cells: ours runs after them instead.
@@ -202,12 +341,13 @@ def _exporter(settings: Settings):
     with contextlib.suppress(OSError, RuntimeError):
         exporter.environment.bytecode_cache = jinja2.FileSystemBytecodeCache()
     exporter.register_preprocessor(DirectivePreprocessor(), enabled=True)
+    # Widgets, Altair and Plotly before the output filter, which drops what a page can't run.
+    exporter.register_preprocessor(WidgetPreprocessor(), enabled=True)
     outputs = OutputPreprocessor(show_stderr=settings.show_stderr,
                                  max_output_kb=settings.max_output_kb)
     exporter.register_preprocessor(outputs, enabled=True)
     # After stderr is gone, stdout pieces printed between progress bars join into one block.
     exporter.register_preprocessor(CoalesceStreamsPreprocessor(), enabled=True)
-    exporter.register_preprocessor(CalloutPreprocessor(), enabled=True)
     exporter.register_preprocessor(
         ExtractOutputPreprocessor(output_filename_template="output_{cell_index}_{index}{extension}"),
         enabled=True)
@@ -220,7 +360,22 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
     nb = copy.deepcopy(_read_notebook(path, text))
     for number, cell in enumerate(nb.cells, start=1):
         cell.metadata["blog_cell"] = number  # error messages name the cell as the author sees it
-    front = _take_front_matter(path, nb)
+    problems = Problems()
+    # A front-matter problem doesn't stop the checks of the cells: one run reports them all.
+    front = problems.run(_take_front_matter, path, nb, settings) or _stand_in(path)
+    resolver = Resolver(path, settings.root())
+    front.image = problems.run(fix_image, front.image, resolver, path, default=front.image)
+    from .quarto import div_balance, render_quarto
+
+    # A Quarto div that one cell opens and another closes (a tab set around code cells) is
+    # rewritten once the cells are one page; other divs cell by cell, so errors name the cell.
+    across = any(div_balance(c.source) for c in nb.cells if c.cell_type == "markdown")
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "markdown" and not {"remove-cell", "remove_cell"} & set(tags):
+            cell.source = _markdown_text(cell.source, path, cell.metadata["blog_cell"],
+                                         resolver, problems, notebook=True, quarto=not across)
+    problems.raise_any()
 
     resources: dict[str, Any] = {
         "unique_key": path.stem,
@@ -235,6 +390,8 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
         raise
     except Exception as err:  # nbconvert raises many types; the author needs the file name
         raise PostError(path, f"could not be converted: {type(err).__name__}: {err}.") from err
+    if across:
+        body = render_quarto(body, path)
     assets = dict(resources.get("outputs", {}))
     assets[path.name] = text.encode("utf-8")  # the "download" badge links to the notebook
     if front.image is None:
@@ -248,18 +405,52 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
 
 def _page(front: FrontMatter, body: str, settings: Settings, path: Path) -> str:
     meta = yaml.safe_dump(front.material_meta(), sort_keys=False, allow_unicode=True)
-    parts = [f"---\n{meta}---\n", f"# {front.title}\n"]
+    parts = [f"---\n{meta}---\n", f"# {inline_html(front.title)}\n"]
     if front.description:
-        parts.append(f'<p class="post-description">{_escape(front.description)}</p>\n')
+        parts.append('<p class="post-description" markdown="span">'
+                     f"{inline_html(front.description)}</p>\n")
     if MORE not in body:
         parts.append(f"{MORE}\n")
     if front.authors:
-        parts.append(f'<p class="post-authors">By {_escape(", ".join(front.authors))}</p>\n')
+        parts.append('<p class="post-authors" markdown="span">'
+                     f'By {inline_html(", ".join(front.authors))}</p>\n')
     badges = _badges(front, settings, path)
     if badges:
         parts.append(badges)
-    parts.append(_tidy(body))
+    parts.append(_tidy(demote_headings(body)))
     return "\n".join(parts)
+
+
+def demote_headings(body: str) -> str:
+    """One level down for every heading when the body has a level-1 heading.
+
+    Notebooks often use `#` for their sections; next to the page's own `# Title` these would be
+    several H1s, and Material's table of contents keeps only the first H1's children. As
+    Quarto's shift-heading-level-by does, the sections become H2s and the title stays the one H1.
+    markdown-it-py finds the headings, so `#` lines inside code and `===` underlines are right.
+    """
+    if "#" not in body and "==" not in body:
+        return body
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(body)
+    headings = [t for t in tokens if t.type == "heading_open" and t.map]
+    if not any(t.tag == "h1" for t in headings):
+        return body
+    lines = body.split("\n")
+    for token in headings:
+        start, end = token.map
+        level = int(token.tag[1])
+        if level == 6:
+            continue
+        if token.markup.startswith("#"):
+            lines[start] = re.sub(r"^( {0,3})#", r"\1##", lines[start], count=1)
+        else:  # a setext heading: its underline is the last line of the token
+            text = " ".join(line.strip() for line in lines[start:end - 1])
+            lines[start] = "#" * (level + 1) + " " + text
+            for i in range(start + 1, end):
+                lines[i] = None
+    return "\n".join(line for line in lines if line is not None)
 
 
 def _tidy(body: str) -> str:
@@ -280,10 +471,6 @@ def _tidy(body: str) -> str:
             blank = 0
         out.append(line)
     return "\n".join(out) + "\n"
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _badges(front: FrontMatter, settings: Settings, path: Path) -> str:

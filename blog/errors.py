@@ -36,3 +36,41 @@ def _display(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+class PostErrors(PostError):
+    """Every problem found in one post, so that one run reports them all at once."""
+
+    def __init__(self, errors: list[PostError]):
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.path, first.problem, first.fix, cell=first.cell)
+
+    def __str__(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
+
+
+def each_error(error: PostError) -> list[PostError]:
+    """The single problems in an error (a PostErrors holds several)."""
+    return list(error.errors) if isinstance(error, PostErrors) else [error]
+
+
+class Problems:
+    """Collects the problems of one post while its conversion goes on past them."""
+
+    def __init__(self):
+        self.errors: list[PostError] = []
+
+    def run(self, function, *args, default=None, **kwargs):
+        """``function(*args, **kwargs)``, or ``default`` after recording its PostError."""
+        try:
+            return function(*args, **kwargs)
+        except PostError as err:
+            self.errors.extend(each_error(err))
+            return default
+
+    def raise_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise PostErrors(self.errors)

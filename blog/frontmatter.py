@@ -33,6 +33,7 @@ KEYS = {
     "subtitle": "description",
     "date": "date",
     "categories": "categories",
+    "category": "categories",  # Jekyll's singular form
     "tags": "tags",
     "author": "authors",
     "authors": "authors",
@@ -47,6 +48,8 @@ KEYS = {
     "sticky_rank": "pin",
     "permalink": "aliases",
     "aliases": "aliases",
+    "redirect_from": "aliases",  # jekyll-redirect-from
+    "published": "published",  # Jekyll: `published: false` keeps a post out of the site
     "slug": "slug",
     "demo": "demo",
     "demo_embed": "demo_embed",
@@ -58,17 +61,31 @@ KEYS = {
     "nb_path": None,  # fastpages internals
 }
 
-# Quarto document options that only concern Quarto's own renderer: accepted and ignored, so a
-# Quarto notebook needs no editing (code-fold is honoured per cell, see the directives).
-QUARTO_IGNORED = {
-    "format", "jupyter", "execute", "editor", "engine", "date-format", "lang", "freeze",
+# Keys that fastpages, Jekyll or Quarto understand and that mean nothing for this site (themes,
+# renderers, comments systems): accepted and ignored, so a migrated post needs no editing.
+# Any other unknown key that looks like a typo of a known one is an error; the rest are ignored,
+# as Jekyll and Quarto ignore them.
+IGNORED = {
+    # fastpages and Jekyll
+    "branch", "use_math", "show_tags", "excerpt", "excerpt_separator", "last_modified_at",
+    "mathjax", "header", "classes", "sidebar", "share", "related", "read_time", "lang",
+    # Quarto document options, which only concern Quarto's own renderer
+    "format", "jupyter", "execute", "editor", "engine", "date-format", "freeze",
     "number-sections", "code-tools", "code-fold", "bibliography", "reference-location",
-    "title-block-banner", "page-layout", "filters", "highlight-style", "fig-cap", "citation",
+    "title-block-banner", "title-block-style", "page-layout", "filters", "highlight-style",
+    "fig-cap", "citation", "image-alt", "date-modified", "toc-depth", "toc-title",
+    "toc-location", "lightbox", "keywords", "license", "copyright", "abstract", "listing",
+    "appendix-style", "crossref", "cap-location", "fig-cap-location", "code-overflow",
+    "code-line-numbers", "code-copy", "other-links", "draft-mode", "image-height",
+    "image-width", "order", "description-meta", "twitter-card", "open-graph",
 }
 
 _FASTPAGES_TITLE = re.compile(r'^#\s+(?:"(?P<q>.*)"|(?P<p>.+?))\s*$')
 _FASTPAGES_SUMMARY = re.compile(r'^>\s+(?:"(?P<q>.*)"|(?P<p>.+?))\s*$')
-_FASTPAGES_KEY = re.compile(r"^-\s+(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*)$")
+# fastpages read `- key: value` and `* key: value` bullets alike.
+_FASTPAGES_KEY = re.compile(r"^\s*[-*]\s+(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*)$")
+# A bullet that starts like a front-matter line but has no `key: value` shape (`- toc true`).
+_FASTPAGES_BAD_KEY = re.compile(r"^\s*[-*]\s+(?P<key>[A-Za-z_][\w-]*)\b")
 _YAML_BLOCK = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*\r?$\n?",
                          re.DOTALL | re.MULTILINE)
 
@@ -99,9 +116,13 @@ class FrontMatter:
     def material_meta(self) -> dict[str, Any]:
         """Metadata for mkdocs-material's blog plugin (and the RSS plugin)."""
         meta: dict[str, Any] = {"date": {"created": self.date}, "slug": self.slug}
-        meta["title"] = self.title
+        from .inline import plain_text
+
+        # Titles and descriptions may hold HTML and Markdown (fastpages allowed it); where
+        # only text fits (the title bar, <meta>, the feed) they are given as text.
+        meta["title"] = plain_text(self.title)
         if self.description:
-            meta["description"] = self.description
+            meta["description"] = plain_text(self.description)
         if self.categories:
             meta["categories"] = self.categories
         if self.tags:
@@ -133,9 +154,11 @@ _NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>[^/\\]+)$")
 
 def parse_filename(path: Path) -> tuple[dt.date | None, str]:
     """Date and slug from ``YYYY-MM-DD-slug.ext``; (None, stem) when the name has no date."""
-    match = _NAME.match(path.stem)
+    # A Quarto post is a folder (posts/my-post/index.qmd): the folder names it.
+    stem = path.parent.name if path.stem.lower() == "index" and path.parent.name else path.stem
+    match = _NAME.match(stem)
     if not match:
-        return None, slugify(path.stem)
+        return None, slugify(stem)
     try:
         date = dt.date.fromisoformat(match["date"])
     except ValueError as err:
@@ -177,49 +200,87 @@ def load_yaml(path: Path, text: str, *, cell: int | None = None, where: str = ""
     return data
 
 
-def parse_fastpages(path: Path, source: str, cell: int) -> dict | None:
-    """The fastpages header cell, or None when the cell isn't one.
+def parse_fastpages(path: Path, source: str, cell: int) -> tuple[dict, str] | None:
+    """The fastpages header cell as (front matter, the rest of the cell), or None when the cell
+    isn't one.
 
-    A cell is a fastpages header when it starts with a level-1 heading and everything after it is
-    the optional summary quote and ``- key: value`` lines: an ordinary first cell with prose
-    after its heading is left alone.
+    A header starts with a level-1 heading, then the optional summary quote, then ``- key: value``
+    (or ``* key: value``) lines. Prose after those lines stays in the post, as in fastpages. A
+    heading followed by prose alone is an ordinary first cell, not a header.
     """
-    lines = [line for line in source.strip().splitlines() if line.strip()]
+    lines = source.strip().splitlines()
     if not lines:
         return None
     title = _FASTPAGES_TITLE.match(lines[0])
     if not title:
         return None
     data: dict[str, Any] = {"title": title["q"] if title["q"] is not None else title["p"]}
-    rest = lines[1:]
-    if rest and (summary := _FASTPAGES_SUMMARY.match(rest[0])):
+    i = _skip_blank(lines, 1)
+    if i < len(lines) and (summary := _FASTPAGES_SUMMARY.match(lines[i])):
         data["description"] = summary["q"] if summary["q"] is not None else summary["p"]
-        rest = rest[1:]
-    for line in rest:
+        i = _skip_blank(lines, i + 1)
+    keys = 0
+    while i < len(lines):
+        line = lines[i]
         key = _FASTPAGES_KEY.match(line)
-        if not key:
-            return None
+        name = key["key"] if key else (bad["key"] if (bad := _FASTPAGES_BAD_KEY.match(line))
+                                       else None)
+        if name is None or not _is_front_key(path, name, cell):
+            break  # prose (an ordinary list item, say): the rest of the cell stays in the post
+        if key is None:
+            raise PostError(path, f"the front-matter line `{line.strip()}` is not `- key: value`.",
+                            f"Write it as `- {name}: VALUE`, e.g. `- toc: true`.", cell=cell)
         value = load_yaml(path, f"v: {key['value']}", cell=cell,
                           where=f" line `{line.strip()}`")["v"]
         data[key["key"]] = value
-    return data
+        keys += 1
+        i = _skip_blank(lines, i + 1)
+    if keys == 0 and "description" not in data:
+        return None
+    return data, "\n".join(lines[i:])
+
+
+def _skip_blank(lines: list[str], i: int) -> int:
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return i
+
+
+def _is_front_key(path: Path, key: str, cell: int | None) -> bool:
+    """Whether a bullet's first word is a front-matter key (a typo of one is an error)."""
+    if key in KEYS or key in IGNORED:
+        return True
+    _unknown_key(path, key, cell)
+    return False
+
+
+def _unknown_key(path: Path, key: str, cell: int | None) -> None:
+    """An unknown key that looks like a typo of a known one is an error; other keys are
+    ignored, as Jekyll and Quarto ignore them."""
+    choices = sorted(k for k in KEYS if KEYS[k])
+    close = difflib.get_close_matches(key.lower(), choices, n=1, cutoff=0.75)
+    if close:
+        raise PostError(path, f"unknown front-matter key `{key}`.",
+                        f"Did you mean `{close[0]}`?", cell=cell)
 
 
 # --- normalising -------------------------------------------------------------------------
 
-def normalise(path: Path, raw: dict, *, cell: int | None = None) -> FrontMatter:
-    """Check every key and value of raw front matter and build the :class:`FrontMatter`."""
+def normalise(path: Path, raw: dict, *, cell: int | None = None,
+              fallback_title: str | None = None) -> FrontMatter:
+    """Check every key and value of raw front matter and build the :class:`FrontMatter`.
+
+    ``fallback_title`` is used when the front matter has none (a post's first heading, or its
+    file name), as Jekyll's titles_from_headings and Quarto do."""
     name_date, name_slug = parse_filename(path)
     canonical: dict[str, Any] = {}
     for key, value in raw.items():
         key = str(key)
-        if key in QUARTO_IGNORED:
+        if key in IGNORED:
             continue
         if key not in KEYS:
-            choices = sorted(k for k in KEYS if KEYS[k])
-            close = difflib.get_close_matches(key, choices, n=1)
-            hint = f"Did you mean `{close[0]}`?" if close else f"Known keys: {', '.join(choices)}."
-            raise PostError(path, f"unknown front-matter key `{key}`.", hint, cell=cell)
+            _unknown_key(path, key, cell)
+            continue
         target = KEYS[key]
         if target is None:
             continue
@@ -227,11 +288,15 @@ def normalise(path: Path, raw: dict, *, cell: int | None = None) -> FrontMatter:
             value = _sticky(value) if key == "sticky_rank" else value
         if target == "aliases" or target == "authors":
             value = value if isinstance(value, list) else [value]
+        if target == "published":
+            target, value = "draft", not _bool(path, key, value, cell)
         canonical.setdefault(target, value)
         if key.startswith("hide_") and key.endswith("_badge") and _bool(path, key, value, cell):
             canonical.setdefault("hidden", set()).add(key[len("hide_"):-len("_badge")])
 
-    title = canonical.get("title")
+    title = canonical.get("title", fallback_title)
+    if isinstance(title, (int, float)) and not isinstance(title, bool):
+        title = str(title)  # `title: 2048` is a title, not a number
     if not isinstance(title, str) or not title.strip():
         raise PostError(path, "the post has no title.",
                         _title_fix(path), cell=cell)
@@ -251,7 +316,7 @@ def normalise(path: Path, raw: dict, *, cell: int | None = None) -> FrontMatter:
         description=_text(path, "description", canonical.get("description", ""), cell),
         categories=_strings(path, "categories", canonical.get("categories"), cell),
         tags=_strings(path, "tags", canonical.get("tags"), cell),
-        authors=_strings(path, "author", canonical.get("authors"), cell),
+        authors=_authors(path, canonical.get("authors"), cell),
         image=_text(path, "image", canonical.get("image"), cell) or None,
         toc=_bool(path, "toc", canonical.get("toc", True), cell),
         badges=_bool(path, "badges", canonical.get("badges", True), cell),
@@ -283,11 +348,58 @@ def _date(path: Path, value: Any, from_name: dt.date | None, cell: int | None) -
         return value.date()
     if isinstance(value, dt.date):
         return value
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
+    date = _loose_date(str(value))
+    if date is None:
         raise PostError(path, f"`date: {value}` is not a date.",
-                        "Write it as YYYY-MM-DD, e.g. `date: 2026-01-31`.", cell=cell) from None
+                        "Write it as YYYY-MM-DD, e.g. `date: 2026-01-31`.", cell=cell)
+    return date
+
+
+def _authors(path: Path, value: Any, cell: int | None) -> list[str]:
+    """Author names; Quarto's `- name: ... / url: ...` entries become links."""
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        names = []
+        for entry in value:
+            if not isinstance(entry, dict):
+                names.extend(_strings(path, "author", [entry], cell))
+                continue
+            name = entry.get("name")
+            if isinstance(name, dict):  # Quarto: name: {given: Ada, family: Lovelace}
+                name = " ".join(str(name[k]) for k in ("given", "family") if name.get(k))
+            if not isinstance(name, str) or not name.strip():
+                raise PostError(path, f"an `author` entry has no `name`: {entry!r}.",
+                                "Give each author a `name:` (and optionally a `url:`).", cell=cell)
+            url = entry.get("url")
+            names.append(f'<a href="{url}">{name.strip()}</a>' if isinstance(url, str)
+                         else name.strip())
+        return names
+    return _strings(path, "author", value, cell)
+
+
+_MONTHS = {name: i for i, name in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+
+
+def _loose_date(text: str) -> dt.date | None:
+    """The date forms Quarto and Jekyll posts use besides ISO: 5/22/2021, May 22, 2021,
+    22 May 2021, 2021-05-22 10:30:00 +0100."""
+    text = text.strip()
+    if text.lower() in {"today", "now", "last-modified"}:
+        return dt.date.today()
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})\b.*", text):
+        parts = (int(m[1]), int(m[2]), int(m[3]))
+    elif m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):
+        parts = (int(m[3]), int(m[1]), int(m[2]))  # Quarto's US order: month/day/year
+    elif m := re.fullmatch(r"([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{4})", text):
+        parts = (int(m[3]), _MONTHS.get(m[1].lower(), 0), int(m[2]))
+    elif m := re.fullmatch(r"(\d{1,2})\s+([A-Za-z]{3})[a-z]*\.?,?\s+(\d{4})", text):
+        parts = (int(m[3]), _MONTHS.get(m[2].lower(), 0), int(m[1]))
+    else:
+        return None
+    try:
+        return dt.date(*parts)
+    except ValueError:
+        return None
 
 
 def _sticky(value: Any) -> bool:

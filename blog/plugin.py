@@ -19,18 +19,21 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 
+from . import richjs
 from .cache import PostCache
 from .convert import MORE, POST_SUFFIXES, Settings, skipped
 from .demos import DemoIndex, replace_reports
-from .errors import PostError
+from .errors import PostError, each_error
+from .links import rewrite_html_targets
 
 log = logging.getLogger("mkdocs.plugins.notebook-posts")
 
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
 BADGES = ("colab", "github", "binder", "download")
+RICH_INIT = "assets/javascripts/rich-outputs.js"  # draws Vega and Plotly outputs
 
 
 class NotebookPostsConfig(Config):
@@ -46,6 +49,9 @@ class NotebookPostsConfig(Config):
     demos_registry = c.Type(str, default="demos.json")  # written by `python -m demos deploy`
     # The local demo server (make preview sets DEMOS_URL): demo cards point there instead.
     demos_url = c.Optional(c.Type(str))
+    # A migrated fastpages blog: its old addresses (/CATEGORY/YYYY/MM/DD/slug.html) redirect to
+    # the posts' new ones, so links from elsewhere keep working.
+    fastpages_redirects = c.Type(bool, default=False)
 
 
 class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
@@ -57,6 +63,8 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         self.posts: dict[Path, File] = {}
         self.sources: dict[str, Path] = {}  # a post page's src_uri -> its file in posts/
         self.aliases: dict[Path, list[str]] = {}
+        self.rich_kinds: set[str] = set()  # widgets / vega / plotly: what the posts need
+        self.rich_local = False  # their scripts are served from the site (else from a CDN)
 
     def on_startup(self, *, command, dirty):
         self.is_serve = command == "serve"
@@ -75,6 +83,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
             branch=self.config.branch,
             posts_dir=os.path.relpath(self.posts_dir, root).replace(os.sep, "/"),
             badges=tuple(self.config.badges),
+            posts_root=str(self.posts_dir),
         )
         self.cache = PostCache(root / self.config.cache_dir, settings)
         self.root = root
@@ -85,7 +94,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
 
     # Runs before Material's blog plugin (priority -50), which must find the posts as files.
     @event_priority(0)
-    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
+    def _convert_posts(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         target = _material_posts_dir(config)
         self.posts.clear()
         self.sources.clear()
@@ -107,6 +116,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         if workers:
             log.info(f"notebook-posts: converted new and edited posts on {workers} processes "
                      f"in {time.perf_counter() - started:.1f} s")
+        self.rich_kinds: set[str] = set()
         for source in sources:
             rel = source.relative_to(self.posts_dir).as_posix()
             if source.suffix not in POST_SUFFIXES:
@@ -127,7 +137,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 if post.front.demo:
                     self.demos.check(source, post.front.demo)
             except PostError as err:
-                errors.append(err)
+                errors.extend(each_error(err))
                 if self.is_serve:
                     # Show the problem where the post would be, and keep the server running.
                     log.error(str(err))
@@ -144,11 +154,16 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
             _add(files, file)
             self.posts[source] = file
             self.sources[file.src_uri] = source
-            self.aliases[source] = post.front.aliases
+            if source.suffix == ".ipynb":
+                self.rich_kinds |= richjs.kinds_in(post.page.read_text("utf-8"))
+            self.aliases[source] = list(post.front.aliases)
+            if self.config.fastpages_redirects:
+                self.aliases[source].append(fastpages_url(post.front, source))
             folder = posixpath.join(target, posixpath.dirname(rel))
             for name, path in post.assets.items():
                 _add(files, File.generated(config, posixpath.join(folder, name),
                                            abs_src_path=str(path)))
+        self._add_rich_scripts(files, config)
         if errors and not self.is_serve:
             count = f"{len(errors)} problem{'s' if len(errors) > 1 else ''} in the posts"
             raise PluginError(f"{count}:\n" + "\n".join(f"  {e}" for e in errors))
@@ -157,8 +172,37 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 log.error(problem)
         return files
 
+    # Runs after Material's blog plugin (priority -50), to mend what it does to asset paths.
+    @event_priority(-100)
+    def _fix_asset_paths(self, files: Files, /, *, config: MkDocsConfig) -> Files:
+        """Material's blog plugin removes the posts folder from the addresses of files next
+        to the posts with ``str.replace``, which also rewrites any later folder whose name
+        contains "posts" (fastpages' images/fastpages_posts/ became images/fastpages_./)."""
+        target = _material_posts_dir(config)
+        root = posixpath.normpath(posixpath.dirname(target) or ".")
+        for file in files.media_files():
+            if not file.src_uri.startswith(target + "/"):
+                continue
+            dest = posixpath.normpath(posixpath.join(root, file.src_uri[len(target) + 1:]))
+            if file.dest_uri != dest:
+                file.dest_uri = dest
+                file.url = dest
+                file.abs_dest_path = os.path.normpath(os.path.join(config.site_dir, dest))
+        return files
+
+    on_files = CombinedEvent(_convert_posts, _fix_asset_paths)
+
     def on_page_markdown(self, markdown, /, *, page, config, files):
         markdown = self._demo_markdown(markdown, page)
+        if page.file.src_uri in self.sources:
+            markdown = rewrite_html_targets(markdown, lambda t: _html_target(t, page, files))
+        kinds = richjs.kinds_in(markdown) if page.file.src_uri in self.sources else set()
+        if kinds:
+            # The page's scripts, for the template (site/overrides/main.html).
+            root = "../" * page.url.count("/")
+            page.meta["nb_scripts"] = [
+                *richjs.scripts(kinds, root if self.rich_local else None),
+                root + RICH_INIT]
         image = page.meta.get("image")
         if isinstance(image, str) and page.file.src_uri in self.sources:
             # The image is relative to the post; social sites need its absolute address.
@@ -182,6 +226,23 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
             self.cache.prune()
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _add_rich_scripts(self, files: Files, config: MkDocsConfig) -> None:
+        """The browser files the posts' widgets and charts need: copied from node_modules
+        (`npm ci`) into the site, or else loaded from the CDN that richjs names."""
+        self.rich_local = False
+        if not self.rich_kinds:
+            return
+        node_modules = self.root / "node_modules"
+        self.rich_local = richjs.node_modules_ok(self.rich_kinds, node_modules)
+        if self.rich_local:
+            for vendor in richjs.files(self.rich_kinds):
+                _add(files, File.generated(config, vendor.site_path,
+                                           abs_src_path=str(vendor.node_path(node_modules))))
+        else:
+            log.info("notebook-posts: widgets and charts load their scripts from "
+                     f"{richjs.CDN} (run `npm ci` to serve them from the site)")
+        _add(files, File.generated(config, RICH_INIT, content=richjs.INIT_JS))
 
     def _demo_markdown(self, markdown: str, page) -> str:
         """The demo card at the top of a post, and model reports wherever they are asked for."""
@@ -248,6 +309,36 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                     f'<link rel="canonical" href="{url}">'
                     f'<meta http-equiv="refresh" content="0; url={url}">'
                     f'<a href="{url}">This post has moved.</a>\n', "utf-8")
+
+
+def _html_target(target: str, page, files: Files) -> str:
+    """A raw-HTML src/href relative to the post's file, made relative to its page's address
+    (a post in posts/ is served at YYYY/MM/DD/slug/)."""
+    if not target or target.startswith(("#", "/", "{{")) or ":" in target.split("/")[0]:
+        return target
+    path, sep, rest = target.partition("#") if "#" in target else target.partition("?")
+    src = posixpath.normpath(posixpath.join(posixpath.dirname(page.file.src_uri), path))
+    file = files.get_file_from_path(src)
+    if file is None:
+        return target
+    return file.url_relative_to(page.file) + sep + rest
+
+
+def fastpages_url(front, source: Path) -> str:
+    """Where fastpages (Jekyll 4's default permalink) published a post:
+    /CATEGORY/…/YYYY/MM/DD/TITLE.html, categories lower-cased and each once, TITLE the file
+    name after its date with its case kept (Jekyll's "pretty" slug)."""
+    import re
+    from urllib.parse import quote
+
+    categories: list[str] = []
+    for category in front.categories:
+        if category.lower() not in categories:
+            categories.append(category.lower())
+    name = re.sub(r"^\d{4}-\d{2}-\d{2}-", "", source.stem)
+    title = re.sub(r"[^A-Za-z0-9._~!$&'()+,;=@]+", "-", name).strip("-") or front.slug
+    parts = [quote(c) for c in categories]
+    return "/" + "/".join([*parts, f"{front.date:%Y/%m/%d}", f"{quote(title)}.html"])
 
 
 def _join_site(base: str, path: str) -> str:

@@ -49,11 +49,11 @@ def test_new_then_check_then_convert(tmp_path):
 def test_check_reports_every_bad_post_and_fails(tmp_path):
     write_nb(tmp_path / "2026-01-01-good.ipynb", notebook(new_code_cell("x = 1")))
     (tmp_path / "2026-01-02-bad.ipynb").write_text("{", "utf-8")
-    (tmp_path / "2026-01-03-untitled.md").write_text("no front matter\n", "utf-8")
+    (tmp_path / "2026-01-03-untitled.md").write_text("---\ntitle: [oops\n---\n", "utf-8")
     result = run("check", str(tmp_path))
     assert result.returncode == 1
     assert "2026-01-02-bad.ipynb: is not valid JSON" in result.stderr
-    assert "2026-01-03-untitled.md: has no front matter" in result.stderr
+    assert "2026-01-03-untitled.md: the front matter is not valid YAML" in result.stderr
     assert "3 post(s), 2 with problems." in result.stdout
     assert "Traceback" not in result.stderr
 

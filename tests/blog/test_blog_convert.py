@@ -84,7 +84,7 @@ def test_html_and_text_outputs(tmp_path):
                             notebook(new_code_cell("df", outputs=[html]),
                                      new_code_cell("boom()", outputs=[err]))))
     assert "<table><tr><td>1</td></tr></table>" in post.markdown
-    assert "```pytb\nValueError: bad\n```" in post.markdown
+    assert "```pytb { .nb-output .nb-error .no-copy }\nValueError: bad\n```" in post.markdown
 
 
 def test_attachments_kept(tmp_path):
@@ -182,8 +182,11 @@ def test_bad_date_in_front_matter(tmp_path):
 
 
 def test_missing_title(tmp_path):
-    path = write_nb(tmp_path / "2026-01-01-x.ipynb",
-                    notebook(new_code_cell("x = 1"), header=None))
+    # A notebook without front matter is titled by its file name (see test_blog_dialects);
+    # front matter with an empty title is a mistake to name.
+    nb = notebook(new_code_cell("x = 1"), header=None)
+    nb.cells.insert(0, nbformat.v4.new_raw_cell('---\ntitle: ""\n---'))
+    path = write_nb(tmp_path / "2026-01-01-x.ipynb", nb)
     expect_error(path, "no title", '# "My Title"')
 
 

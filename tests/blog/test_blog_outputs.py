@@ -97,5 +97,5 @@ def test_stdout_split_by_stderr_joins_into_one_block(tmp_path):
                new_output("stream", name="stdout", text="epoch 1\n")]
     post = convert(write_nb(tmp_path / "2026-01-01-x.ipynb",
                             notebook(new_code_cell("fit()", outputs=outputs))))
-    assert "```text\nepoch 0\nepoch 1\n```" in post.markdown
+    assert "```text { .nb-output .no-copy }\nepoch 0\nepoch 1\n```" in post.markdown
     assert "progress" not in post.markdown

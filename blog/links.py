@@ -1,0 +1,182 @@
+"""Links and images as fastpages and Quarto resolved them, checked before MkDocs sees them.
+
+A migrated post keeps the paths its author wrote. fastpages served the repository's ``images/``
+folder at the site root, so posts wrote ``/images/x.png``, ``{{ site.baseurl }}/images/x.png``
+(which the Liquid pass turns into the former) or, from ``_notebooks/``, ``../images/x.png``; its
+notebook front matter named figures as ``images/copied_from_nb/<path next to the notebook>``.
+Jupyter readers write ``[text](www.example.com)`` and expect it to work. Each such target is
+rewritten to the path that exists here, relative to the post; a relative target that exists
+nowhere is a problem naming the post, the cell and the fix, reported with the post's others.
+
+Targets outside the posts folder (``../about.md``) and site-absolute ones that match no file are
+left for MkDocs, which checks the first kind itself.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+from .errors import PostError
+
+# [text](target "title") and ![alt](target): the target is group 2.
+_INLINE = re.compile(r"(!?\[(?:[^\[\]\n]|\[[^\]\n]*\])*\]\(\s*)"
+                     r"(<[^>\n]*>|[^\s()]+(?:\([^\s()]*\)[^\s()]*)*)")
+# [label]: target
+_REFERENCE = re.compile(r"^(\s{0,3}\[(?!\^)[^\]\n]+\]:\s*)(<[^>\n]*>|\S+)", re.M)
+# src= / href= attributes of raw HTML that points at files.
+_HTML = re.compile(r"""(<(?:img|a|source|video|audio)\b[^>]*?\s(?:src|href)\s*=\s*)(["'])(.*?)\2""",
+                   re.I | re.S)
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
+
+COPIED_FROM_NB = "images/copied_from_nb/"  # where fastpages copied a notebook's figures
+
+
+class Resolver:
+    """Finds the file a post's link target means; ``root`` is the posts folder."""
+
+    def __init__(self, post: Path, root: Path | None = None):
+        self.post = post
+        self.folder = post.parent
+        self.root = (root or post.parent).resolve()
+
+    def resolve(self, target: str) -> str | None:
+        """The target to publish: the same one, a rewritten one, or None when it is broken."""
+        if not target or target.startswith(("#", "//", "{{", "attachment:")):
+            return target
+        if target.lower().startswith("www."):
+            return "https://" + target  # Jupyter readers' habit: it is a web address
+        if _SCHEME.match(target):
+            return target
+        path, sep, rest = _split(target)
+        if not path:
+            return target
+        for candidate in self._candidates(unquote(path)):
+            if candidate.exists() and candidate.resolve().is_relative_to(self.root):
+                rel = os.path.relpath(candidate, self.folder).replace(os.sep, "/")
+                if rel == unquote(path):
+                    return target  # unchanged (keeps its original quoting)
+                return rel + sep + rest
+        if path.startswith("/"):
+            return target  # a site page or an old address, which MkDocs leaves as it is
+        if not (self.folder / path).resolve().is_relative_to(self.root):
+            return target  # outside the posts folder: MkDocs checks it against the docs
+        return None
+
+    def _candidates(self, path: str):
+        if path.startswith("/"):
+            yield self.root / path.lstrip("/")
+            return
+        yield self.folder / path
+        if path.startswith(COPIED_FROM_NB):
+            yield self.folder / path[len(COPIED_FROM_NB):]
+        stripped = path
+        while stripped.startswith("../"):
+            stripped = stripped[3:]
+        if stripped != path:
+            # fastpages' _notebooks/../images/x.png: the images folder is now posts/images.
+            yield self.root / stripped
+        # Site-root-relative paths in front matter (`image: images/x.png`) from a post in a
+        # sub-folder.
+        yield self.root / path
+
+
+def _split(target: str) -> tuple[str, str, str]:
+    """(path, separator, query-or-fragment) of a link target."""
+    cut = min((i for i in (target.find("#"), target.find("?")) if i >= 0), default=-1)
+    if cut < 0:
+        return target, "", ""
+    return target[:cut], target[cut], target[cut + 1:]
+
+
+def fix_links(markdown: str, resolver: Resolver, path: Path, cell: int | None = None
+              ) -> tuple[str, list[PostError]]:
+    """Rewrite the link targets of one Markdown text; return it with the broken ones."""
+    if "](" not in markdown and "]:" not in markdown and "<" not in markdown:
+        return markdown, []
+    problems: list[PostError] = []
+
+    def fixed(target: str) -> str:
+        bracketed = target.startswith("<") and target.endswith(">")
+        inner = target[1:-1] if bracketed else target
+        new = resolver.resolve(inner)
+        if new is None:
+            problems.append(PostError(
+                path, f"links to `{inner}`, which doesn't exist.",
+                f"Check the path: it is relative to the post's folder "
+                f"({posixpath.basename(str(resolver.folder)) or '.'}/), or starts with / for the "
+                "posts folder, where fastpages' images/ folder goes.", cell=cell))
+            return target
+        return f"<{new}>" if bracketed else new
+
+    out: list[str] = []
+    fence = None
+    for line in markdown.split("\n"):
+        marker = _FENCE.match(line)
+        if marker:
+            token = marker[1][0] * 3
+            fence = None if fence == token else (fence or token)
+            out.append(line)
+            continue
+        if fence:
+            out.append(line)
+            continue
+        out.append(_outside_code(line, lambda text: _fix_line(text, fixed)))
+    return "\n".join(out), problems
+
+
+def _fix_line(text: str, fixed) -> str:
+    text = _INLINE.sub(lambda m: m[1] + fixed(m[2]), text)
+    text = _REFERENCE.sub(lambda m: m[1] + fixed(m[2]), text)
+    return _HTML.sub(lambda m: m[1] + m[2] + fixed(m[3]) + m[2], text)
+
+
+def _outside_code(line: str, apply) -> str:
+    """``apply`` to the parts of a line that aren't inline code spans."""
+    if "`" not in line:
+        return apply(line)
+    parts, last = [], 0
+    for match in _CODE_SPAN.finditer(line):
+        parts.append(apply(line[last:match.start()]))
+        parts.append(match[0])
+        last = match.end()
+    parts.append(apply(line[last:]))
+    return "".join(parts)
+
+
+def fix_image(value: str | None, resolver: Resolver, path: Path, cell: int | None = None
+              ) -> str | None:
+    """The front matter's `image`, resolved like a link; a missing file is a PostError."""
+    if not value:
+        return value
+    new = resolver.resolve(value)
+    if new is None:
+        raise PostError(path, f"`image: {value}` names a file that doesn't exist.",
+                        "Give the path relative to the post, or remove `image:`.", cell=cell)
+    return new
+
+
+def rewrite_html_targets(markdown: str, rewrite) -> str:
+    """``rewrite(target)`` for the src/href of raw HTML outside code. MkDocs rewrites the
+    Markdown links of a page for its final address but not raw HTML, which the site
+    generator's adapter does with this."""
+    if "<" not in markdown:
+        return markdown
+    out: list[str] = []
+    fence = None
+    for line in markdown.split("\n"):
+        marker = _FENCE.match(line)
+        if marker:
+            token = marker[1][0] * 3
+            fence = None if fence == token else (fence or token)
+        if fence or marker or "<" not in line:
+            out.append(line)
+            continue
+        out.append(_outside_code(
+            line, lambda text: _HTML.sub(lambda m: m[1] + m[2] + rewrite(m[3]) + m[2], text)))
+    return "\n".join(out)

@@ -1,0 +1,245 @@
+"""fastpages', Jekyll's, Quarto's and Jupyter's conventions, each in a small post written here,
+built with the project's real `mkdocs build --strict` and checked in the HTML."""
+
+import re
+
+import nbformat
+import pytest
+from blog_helpers import PNG_1PX, new_code_cell, new_markdown_cell, new_output, notebook, write_nb
+
+from blog import PostError, Settings, convert
+
+pytestmark = pytest.mark.slow
+
+
+def article(site, url):
+    page = site.page(url)
+    return page[page.index("<article"):page.index("</article>")]
+
+
+def png(path):
+    import base64
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(base64.b64decode(PNG_1PX))
+
+
+# --- files that aren't posts, folders of posts ----------------------------------------------
+
+def test_readme_and_quarto_metadata_are_not_posts(site):
+    (site.posts / "README.md").write_text("# Notes for me\n\nNot a post.\n", "utf-8")
+    (site.posts / "_metadata.yml").write_text(
+        "# defaults for every post below\nfreeze: true\nauthor: Quinn Quarto\n"
+        "categories: [from-folder]\ntitle-block-banner: true\n", "utf-8")
+    post = site.posts / "welcome"
+    post.mkdir()
+    (post / "index.qmd").write_text(
+        '---\ntitle: "Welcome"\ndate: "5/22/2021"\nimage: thumb.png\n---\n\nHello there.\n',
+        "utf-8")
+    png(post / "thumb.png")
+    site.build()
+    body = article(site, "2021/05/22/welcome")
+    assert "Hello there." in body and "By Quinn Quarto" in body
+    assert "2021/05/22/welcome/" in site.page("category/from-folder")
+    assert not list(site.public.rglob("README*")) and not list(site.public.rglob("_metadata*"))
+
+
+def test_metadata_changes_rebuild_the_post(site):
+    (site.posts / "_metadata.yml").write_text("author: First Author\n", "utf-8")
+    (site.posts / "2026-01-01-a.md").write_text("---\ntitle: A\n---\n\nBody.\n", "utf-8")
+    site.build()
+    assert "By First Author" in article(site, "2026/01/01/a")
+    (site.posts / "_metadata.yml").write_text("author: Second Author\n", "utf-8")
+    site.build()
+    assert "By Second Author" in article(site, "2026/01/01/a")
+
+
+# --- front matter as fastpages and Jekyll accepted it --------------------------------------
+
+def test_fastpages_header_variants(tmp_path):
+    header = ('# "Star bullets"\n> "A summary"\n\n* toc: false\n* category: vision\n'
+              "* layout: post\n* comments: true\n* search_exclude: true\n* sticky_rank: 2\n\n"
+              "Prose after the front matter stays.\n\n- an ordinary list item")
+    post = convert(write_nb(tmp_path / "2026-02-03-stars.ipynb", notebook(header=header)))
+    assert post.front.title == "Star bullets" and post.front.toc is False
+    assert post.front.categories == ["vision"] and post.front.comments is True
+    assert post.front.search_exclude is True and post.front.pin is True
+    assert "Prose after the front matter stays." in post.markdown
+    assert "- an ordinary list item" in post.markdown
+    assert "toc:" not in post.markdown.split("---\n", 2)[2]
+
+
+def test_jekyll_keys(tmp_path):
+    path = tmp_path / "2026-01-01-jekyll.md"
+    path.write_text("---\nlayout: post\ntitle: J\ncategory: notes\npublished: false\n"
+                    "redirect_from: /old/j.html\nexcerpt_separator: <!--more-->\n"
+                    "some_theme_option: 3\n---\n\nBody.\n", "utf-8")
+    front = convert(path).front
+    assert front.categories == ["notes"] and front.draft is True
+    assert front.aliases == ["/old/j.html"]
+
+
+def test_malformed_bullet_names_its_line(tmp_path):
+    path = write_nb(tmp_path / "2026-01-01-x.ipynb",
+                    notebook(header='# "Title"\n> "Summary"\n- toc: true\n- categories [a, b]'))
+    with pytest.raises(PostError) as err:
+        convert(path)
+    assert "cell 1" in str(err.value) and "`- categories [a, b]`" in str(err.value)
+    assert "- categories: VALUE" in str(err.value)
+
+
+def test_plain_notebook_titles(tmp_path):
+    nb = notebook(new_markdown_cell("## Lesson 3: *training*\n\nSome words."),
+                  new_code_cell("x = 1"), header=None)
+    post = convert(write_nb(tmp_path / "2026-01-01-lesson.ipynb", nb))
+    assert post.front.title == "Lesson 3: *training*"
+    assert post.markdown.count("Lesson 3") == 2  # the meta title and the page heading
+    assert "## Lesson 3" not in post.markdown
+    nb = notebook(new_code_cell("x = 1"), header=None)
+    post = convert(write_nb(tmp_path / "2026-01-02-my-first-model.ipynb", nb))
+    assert post.front.title == "My first model"
+
+
+def test_quarto_dates_and_authors(tmp_path):
+    path = tmp_path / "post.md"
+    path.write_text("---\ntitle: Q\ndate: May 22, 2021\nauthor:\n  - name: Ada\n"
+                    "    url: https://ada.example\n  - name: {given: Bo, family: Ng}\n---\n",
+                    "utf-8")
+    front = convert(path).front
+    assert str(front.date) == "2021-05-22"
+    assert front.authors == ['<a href="https://ada.example">Ada</a>', "Bo Ng"]
+
+
+def test_html_in_title_description_and_author(site):
+    (site.posts / "2026-01-01-html.md").write_text(
+        "---\ntitle: Using `store_attr` with <em>style</em>\n"
+        "description: A tour of <a href=\"https://github.com/features/actions\">Actions</a> "
+        "and `code` <script>alert('x')</script><img src=x onerror=alert(1)>\n"
+        "author: \"<a href='https://twitter.com/jane'>Jane</a> & Joe\"\n---\n\nBody.\n",
+        "utf-8")
+    site.build()
+    page = site.page("2026/01/01/html")
+    body = article(site, "2026/01/01/html")
+    assert "<code>store_attr</code>" in body and "<em>style</em>" in body
+    assert '<a href="https://github.com/features/actions"' in body
+    assert '<a href="https://twitter.com/jane"' in body and "Jane</a> &amp; Joe" in body
+    assert "<code>code</code>" in body
+    assert "<script>alert" not in page and "onerror" not in page
+    title = re.search(r"<title>(.*?)</title>", page, re.S)[1]
+    assert "store_attr with style" in title and "<" not in title and "&lt;" not in title
+    index = site.page("")
+    assert '<a href="https://github.com/features/actions"' in index
+    assert "&lt;a href" not in index and "&lt;em&gt;" not in index
+
+
+# --- how the page is laid out ---------------------------------------------------------------
+
+def test_h1_sections_fill_the_table_of_contents(site):
+    nb = notebook(new_markdown_cell("# Background\n\nText.\n\n## Detail\n\nMore."),
+                  new_code_cell("# a comment, not a heading\nx = 1"),
+                  new_markdown_cell("Setext section\n==============\n\nEnd."),
+                  header='# "Sections"')
+    write_nb(site.posts / "2026-01-01-sections.ipynb", nb)
+    site.build()
+    page = site.page("2026/01/01/sections")
+    toc = page[page.index('data-md-component="toc"'):]
+    for anchor in ("background", "detail", "setext-section"):
+        assert f'href="#{anchor}" class="md-nav__link"' in toc
+    body = article(site, "2026/01/01/sections")
+    assert len(re.findall(r"<h1\b", body)) == 1
+    assert re.search(r"<h2 id=\"background\"", body) and re.search(r"<h3 id=\"detail\"", body)
+    assert "# a comment, not a heading" in body
+
+
+def test_outputs_are_styled_apart_from_code(site):
+    nb = notebook(new_code_cell("print(1)", outputs=[
+        new_output("stream", name="stdout", text="one\n")]), new_code_cell("df", outputs=[
+            new_output("execute_result", data={
+                "text/html": '<table class="dataframe"><tr><td>1</td></tr></table>',
+                "text/plain": "df"})]))
+    write_nb(site.posts / "2026-01-01-out.ipynb", nb)
+    site.build()
+    body = article(site, "2026/01/01/out")
+    assert re.search(r'<div class="[^"]*nb-output[^"]*no-copy[^"]*"><pre>.*one', body, re.S)
+    assert '<div class="nb-output"' in body and 'class="dataframe"' in body
+    css = (site.public / "assets/stylesheets/blog.css").read_text("utf-8")
+    assert ".nb-output table" in css
+
+
+def test_note_inside_a_list_item(site):
+    nb = notebook(new_markdown_cell("Steps:\n- first step\n  > Note: careful here\n- second"))
+    write_nb(site.posts / "2026-01-01-list.ipynb", nb)
+    site.build()
+    body = article(site, "2026/01/01/list")
+    item = re.search(r"<li>(.*?)</li>", body, re.S)[1]
+    assert "first step" in item and 'class="admonition note"' in item
+
+
+# --- images and links where fastpages put them ----------------------------------------------
+
+def test_fastpages_image_paths(site):
+    png(site.posts / "images" / "fastpages_posts" / "a.png")
+    png(site.posts / "my_icons" / "b.png")
+    (site.posts / "2026-01-01-imgs.md").write_text(
+        "---\ntitle: Images\nimage: images/fastpages_posts/a.png\n---\n\n"
+        "![one]({{ site.baseurl }}/images/fastpages_posts/a.png)\n\n"
+        "![two](/images/fastpages_posts/a.png)\n\n![three](../images/fastpages_posts/a.png)\n\n"
+        "![four](my_icons/b.png)\n\n<img src=\"/images/fastpages_posts/a.png\" alt=\"five\">\n\n"
+        "[web](www.example.com/page)\n", "utf-8")
+    site.build()
+    body = article(site, "2026/01/01/imgs")
+    srcs = re.findall(r'<img[^>]+src="([^"]+)"', body)
+    assert len(srcs) == 5
+    for src in srcs:
+        assert (site.public / "2026/01/01/imgs" / src).resolve().is_file(), src
+    assert (site.public / "images/fastpages_posts/a.png").is_file()
+    assert 'href="https://www.example.com/page"' in body
+
+
+def test_every_problem_of_a_post_at_once(site):
+    nb = notebook(new_markdown_cell("See ![gone](missing.png)."),
+                  new_markdown_cell("{% unknown_tag %}"),
+                  header='# "Broken"\n- catagories: [a]')
+    write_nb(site.posts / "2026-01-01-broken.ipynb", nb)
+    (site.posts / "2026-01-02-also.md").write_text(
+        "---\ntitle: Also\n---\n\n[x](nowhere.md)\n", "utf-8")
+    result = site.build(check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0 and "Traceback" not in out
+    assert "4 problems in the posts" in out
+    assert "2026-01-01-broken.ipynb, cell 1: unknown front-matter key `catagories`" in out
+    assert "2026-01-01-broken.ipynb, cell 2: links to `missing.png`" in out
+    assert "2026-01-01-broken.ipynb, cell 3: " in out and "unknown_tag" in out
+    assert "2026-01-02-also.md: links to `nowhere.md`" in out
+
+
+def test_check_fails_where_the_build_fails(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "2026-01-02-also.md").write_text(
+        "---\ntitle: Also\n---\n\n![x](/images/nope.png)\n\n[y](nowhere.md)\n", "utf-8")
+    result = subprocess.run([sys.executable, "-m", "blog", "check", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "links to `nowhere.md`" in result.stderr
+
+
+def test_settings_posts_root_resolves_site_absolute_paths(tmp_path):
+    png(tmp_path / "images" / "x.png")
+    sub = tmp_path / "deep"
+    sub.mkdir()
+    path = sub / "2026-01-01-p.md"
+    path.write_text("---\ntitle: P\n---\n\n![a](/images/x.png)\n", "utf-8")
+    post = convert(path, Settings(posts_root=str(tmp_path)))
+    assert "![a](../images/x.png)" in post.markdown
+
+
+def test_quarto_notebook_callout(site):
+    nb = notebook(new_markdown_cell('::: {.callout-tip collapse="true"}\n## Remember\n\n'
+                                    "Fine-tune first.\n:::"), header=None)
+    nb.cells.insert(0, nbformat.v4.new_raw_cell("---\ntitle: Q\ndate: 2026-01-01\n---"))
+    write_nb(site.posts / "q.ipynb", nb)
+    site.build()
+    body = article(site, "2026/01/01/q")
+    assert '<details class="tip">' in body and "Remember" in body and ":::" not in body
