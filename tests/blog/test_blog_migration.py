@@ -83,7 +83,7 @@ def test_images_in_fastpages_paths_load(migrated):
             if src.startswith(("http", "data:")):
                 continue
             assert (page_dir / src).resolve().is_file(), (url, src)
-    # Folder names are kept as they are (Material's blog plugin made fastpages_posts/ "fastpages_.").
+    # Folder names are kept (Material's blog plugin made fastpages_posts/ "fastpages_.").
     assert (migrated.public / "images/fastpages_posts/actions/pr_1.png").is_file()
 
 
