@@ -141,7 +141,7 @@ def convert(path: str | Path, settings: Settings | None = None) -> Post:
 def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
     problems = Problems()
     block, body = split_yaml_block(text)
-    raw = load_yaml(path, block) if block is not None else {}
+    raw = problems.run(load_yaml, path, block, default={}) if block is not None else {}
     raw = {**_defaults(path, settings), **raw}
     executable = 0
     if path.suffix == ".qmd":
@@ -149,7 +149,9 @@ def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
 
         body, executable = qmd_code_cells(body)
     heading = None if "title" in raw else first_heading(body)
-    front = normalise(path, raw, fallback_title=heading or title_from_name(path))
+    # A front-matter problem doesn't stop the checks of the body: one run reports them all.
+    front = problems.run(normalise, path, raw, fallback_title=heading or title_from_name(path)
+                         ) or _stand_in(path)
     body = _strip_title(body, front.title)
     resolver = Resolver(path, settings.root())
     front.image = problems.run(fix_image, front.image, resolver, path, default=front.image)

@@ -32,6 +32,7 @@ def _parser() -> MarkdownIt:
 
     return MarkdownIt("commonmark").enable("table")  # Jupyter's marked: CommonMark + GFM tables
 
+
 # Only cells with one of these can read differently; the others (most cells) skip parsing.
 _SUSPECT = re.compile(
     r"\S[^\S\n]*\n[ \t>]*(?:[-*+](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$)|```|~~~|\$\$|\\begin\{|>"
@@ -83,7 +84,15 @@ class _GiveUp(Exception):
 
 def commonmark_to_python_markdown(text: str) -> str:
     """Rewrite one notebook Markdown cell so Python-Markdown (as configured for the site) renders
-    the same structure Jupyter showed."""
+    the same structure Jupyter showed.
+
+    Lists, quotes, fences, tables and display math that CommonMark starts right under a line of
+    text get a blank line; list items are re-indented 4 spaces a level, with everything in them;
+    `1)` lists become `1.`; `#tag`, and text lines Python-Markdown would take for a list item or
+    a quote, are escaped; `](www.x)` links get `https://`; a line-end backslash becomes `<br>`;
+    `<details>` and co. with Markdown inside get `markdown="1"`. Text that needs none of this is
+    returned as it is (the same string); code, inline code and math are never edited.
+    """
     if not (_SUSPECT.search(text) or len(set(_MARKERS.findall(text))) > 1
             or len(_QUOTES.findall(text)) > 1):
         return text
@@ -151,8 +160,9 @@ class _Cell:
             if what is None or tok.map is None:
                 raise _GiveUp(tok.type)
             start = tok.map[0]
-            if prev == "list" and what in ("list", "code") or prev == what == "quote" \
-                    and not self._callout(children[index - 1][0]) and not self._callout(tok):
+            if (prev == "list" and what in ("list", "code")) or (
+                    prev == what == "quote"
+                    and not self._callout(children[index - 1][0]) and not self._callout(tok)):
                 # Two lists (the marker changed) or two quotes (a blank line between) in
                 # CommonMark; Python-Markdown joins them unless something stands between. It
                 # also takes any indented block after a list for the list's. (Call-outs

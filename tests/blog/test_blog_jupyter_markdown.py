@@ -305,7 +305,7 @@ WELL_FORMED = [
 
 @pytest.mark.parametrize("cell", WELL_FORMED)
 def test_well_formed_markdown_is_unchanged(cell):
-    assert convert(cell) == cell
+    assert convert(cell) is cell
     assert convert(cell + "\n") == cell + "\n"
 
 
