@@ -57,7 +57,9 @@ class Resolver:
         if not path:
             return target
         for candidate in self._candidates(unquote(path)):
-            if candidate.exists() and candidate.resolve().is_relative_to(self.root):
+            candidate = _page_of(candidate)
+            if candidate.exists() and candidate.resolve().is_relative_to(self.root) or \
+                    _is_post_page(candidate):
                 rel = os.path.relpath(candidate, self.folder).replace(os.sep, "/")
                 if rel == unquote(path):
                     return target  # unchanged (keeps its original quoting)
@@ -84,6 +86,23 @@ class Resolver:
         # Site-root-relative paths in front matter (`image: images/x.png`) from a post in a
         # sub-folder.
         yield self.root / path
+
+
+POST_SOURCES = (".ipynb", ".qmd", ".md")
+
+
+def _page_of(candidate: Path) -> Path:
+    """A link to another post's notebook or Quarto file means its page (``x.md`` in the docs,
+    which MkDocs turns into the post's address)."""
+    if candidate.suffix in (".ipynb", ".qmd") and candidate.is_file():
+        return candidate.with_suffix(".md")
+    return candidate
+
+
+def _is_post_page(candidate: Path) -> bool:
+    """``x.md`` that exists only as a converted post (from ``x.ipynb`` or ``x.qmd``)."""
+    return candidate.suffix == ".md" and any(
+        candidate.with_suffix(suffix).is_file() for suffix in (".ipynb", ".qmd"))
 
 
 def _split(target: str) -> tuple[str, str, str]:

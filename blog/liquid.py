@@ -65,14 +65,28 @@ _INCLUDES = {
 }
 _VIDEO_TYPES = {"webm": "video/webm", "ogg": "video/ogg", "ogv": "video/ogg"}
 _SUPPORTED = ("fastpages tags that work here: include alert/info/note/important/warning/tip/"
-              "youtube/video/image, twitter, raw, fn, fndetail, site.baseurl. Remove it, or wrap "
-              "literal text in {% raw %}...{% endraw %}.")
+              "youtube/video/image, twitter, raw, comment, highlight, post_url, link, fn, "
+              "fndetail, site.baseurl. Remove it, or wrap literal text in "
+              "{% raw %}...{% endraw %}.")
+# Jekyll's own block tags, rewritten before the rest: a comment disappears, a highlight block
+# is a fenced code block (its options, such as linenos, are dropped).
+_COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", re.S)
+_HIGHLIGHT = re.compile(r"^(?P<indent>[ \t]*)\{%-?\s*highlight\s+(?P<lang>[\w+#.-]+)[^%]*-?%\}"
+                        r"[ \t]*\n?(?P<code>.*?)\n?[ \t]*\{%-?\s*endhighlight\s*-?%\}",
+                        re.S | re.M)
+# The folders of a Jekyll site whose files are posts here: `{% link _posts/x.md %}` is `/x.md`.
+_POST_FOLDERS = re.compile(r"^/?(?:_posts|_notebooks)/")
 
 
 def render_liquid(text: str, path: Path, *, cell: int | None = None) -> str:
     """Apply fastpages' Liquid tags to one Markdown text (a .md post body or one notebook Markdown cell)."""  # noqa: E501
     if "{%" not in text and "{{" not in text:
         return text  # most texts: returned untouched, byte for byte
+    if "comment" in text:
+        text = _COMMENT.sub("", text)
+    if "highlight" in text:
+        text = _HIGHLIGHT.sub(lambda m: f"{m['indent']}```{m['lang']}\n{m['code']}\n"
+                                        f"{m['indent']}```", text)
     return _Renderer(text, Path(path), cell).render()
 
 
@@ -205,6 +219,15 @@ class _Renderer:
                 raise self.error(f"`{_show(match[0])}` needs a footnote number.",
                                  "Write {% fn 1 %} and define it with {{ 'text' | fndetail: 1 }}.")
             return f"[^{ident}]"
+        if name in ("post_url", "link"):
+            # A link to another post, written as its file: the links pass finds the page.
+            target = rest.strip().strip("'\"")
+            if not target:
+                raise self.error(f"`{_show(match[0])}` names no file.",
+                                 "Write {% post_url 2020-01-28-my-post %}.")
+            if name == "post_url":
+                target = "/" + target.split("/")[-1] + ".md"
+            return "/" + _POST_FOLDERS.sub("", target).lstrip("/")
         if name == "raw":
             raise self.error("`{% raw %}` is never closed.",
                              "Add {% endraw %} where the literal text ends.")

@@ -243,3 +243,16 @@ def test_quarto_notebook_callout(site):
     site.build()
     body = article(site, "2026/01/01/q")
     assert '<details class="tip">' in body and "Remember" in body and ":::" not in body
+
+
+def test_links_between_posts(site):
+    write_nb(site.posts / "2020-02-20-test.ipynb", notebook(
+        new_markdown_cell("Back to [the first post](2020-01-14-first.md).")))
+    (site.posts / "2020-01-14-first.md").write_text(
+        "---\ntitle: First\n---\n\nSee [the notebook]({% post_url 2020-02-20-test %}), "
+        "[again](2020-02-20-test.ipynb) and [via link]({% link _notebooks/2020-02-20-test.ipynb %}"
+        ").\n", "utf-8")
+    site.build()
+    first = article(site, "2020/01/14/first")
+    assert first.count('href="../../../02/20/test/"') == 3
+    assert 'href="../../../01/14/first/"' in article(site, "2020/02/20/test")
