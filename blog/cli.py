@@ -67,6 +67,8 @@ def cmd_check(args) -> int:
         else:
             state = " (draft)" if post.front.draft else ""
             print(f"ok     {source}  ->  {post.front.date:%Y/%m/%d}/{post.front.slug}{state}")
+            for note in post.front.notes:
+                print(f"note:  {source}: {note}", file=sys.stderr)
     print(f"{len(sources)} post(s), {problems} with problems.")
     return 1 if problems else 0
 

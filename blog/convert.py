@@ -154,7 +154,7 @@ def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
                          ) or _stand_in(path)
     body = _strip_title(body, front.title)
     resolver = Resolver(path, settings.root())
-    front.image = problems.run(fix_image, front.image, resolver, path, default=front.image)
+    _fix_front_image(front, resolver, path)
     body = _markdown_text(body, path, None, resolver, problems, notebook=False)
     if executable:
         body = (f'!!! info "Code shown, not run"\n\n    This post comes from a Quarto file with '
@@ -299,6 +299,16 @@ def _take_front_matter(path: Path, nb, settings: Settings) -> FrontMatter:
     return front
 
 
+def _fix_front_image(front: FrontMatter, resolver: Resolver, path: Path) -> None:
+    """The `image` path as it exists here; a missing file is noted and left out (fastpages and
+    Quarto built such posts too), so a notebook's first figure stands in for it."""
+    try:
+        front.image = fix_image(front.image, resolver, path)
+    except PostError as err:
+        front.notes.append(f"{err.problem} It is left out.")
+        front.image = None
+
+
 def _stand_in(path: Path) -> FrontMatter:
     """Front matter to go on checking a post whose own front matter is broken."""
     import datetime as dt
@@ -366,7 +376,7 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
     # A front-matter problem doesn't stop the checks of the cells: one run reports them all.
     front = problems.run(_take_front_matter, path, nb, settings) or _stand_in(path)
     resolver = Resolver(path, settings.root())
-    front.image = problems.run(fix_image, front.image, resolver, path, default=front.image)
+    _fix_front_image(front, resolver, path)
     from .quarto import div_balance, render_quarto
 
     # A Quarto div that one cell opens and another closes (a tab set around code cells) is

@@ -112,6 +112,7 @@ class FrontMatter:
     demo: str | None = None
     demo_embed: bool = False
     hidden_badges: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)  # what was accepted but ignored, for the log
 
     def material_meta(self) -> dict[str, Any]:
         """Metadata for mkdocs-material's blog plugin (and the RSS plugin)."""
@@ -223,9 +224,11 @@ def parse_fastpages(path: Path, source: str, cell: int) -> tuple[dict, str] | No
     while i < len(lines):
         line = lines[i]
         key = _FASTPAGES_KEY.match(line)
-        name = key["key"] if key else (bad["key"] if (bad := _FASTPAGES_BAD_KEY.match(line))
-                                       else None)
-        if name is None or not _is_front_key(path, name, cell):
+        bad = None if key else _FASTPAGES_BAD_KEY.match(line)
+        # fastpages read every `- key: value` line as front matter; a bullet that merely starts
+        # with a known key's name is a broken front-matter line.
+        name = key["key"] if key else (bad["key"] if bad and bad["key"] in KEYS else None)
+        if name is None:
             break  # prose (an ordinary list item, say): the rest of the cell stays in the post
         if key is None:
             raise PostError(path, f"the front-matter line `{line.strip()}` is not `- key: value`.",
@@ -246,22 +249,13 @@ def _skip_blank(lines: list[str], i: int) -> int:
     return i
 
 
-def _is_front_key(path: Path, key: str, cell: int | None) -> bool:
-    """Whether a bullet's first word is a front-matter key (a typo of one is an error)."""
-    if key in KEYS or key in IGNORED:
-        return True
-    _unknown_key(path, key, cell)
-    return False
-
-
-def _unknown_key(path: Path, key: str, cell: int | None) -> None:
-    """An unknown key that looks like a typo of a known one is an error; other keys are
-    ignored, as Jekyll and Quarto ignore them."""
+def _unknown_key(key: str) -> str:
+    """The note for a key this site doesn't use: ignored, as Jekyll and Quarto ignore it, with
+    a did-you-mean when it looks like a typo of one it does use."""
     choices = sorted(k for k in KEYS if KEYS[k])
     close = difflib.get_close_matches(key.lower(), choices, n=1, cutoff=0.75)
-    if close:
-        raise PostError(path, f"unknown front-matter key `{key}`.",
-                        f"Did you mean `{close[0]}`?", cell=cell)
+    hint = f" (did you mean `{close[0]}`?)" if close else ""
+    return f"front-matter key `{key}` is not one this site uses{hint}; it is ignored."
 
 
 # --- normalising -------------------------------------------------------------------------
@@ -274,12 +268,13 @@ def normalise(path: Path, raw: dict, *, cell: int | None = None,
     file name), as Jekyll's titles_from_headings and Quarto do."""
     name_date, name_slug = parse_filename(path)
     canonical: dict[str, Any] = {}
+    notes: list[str] = []
     for key, value in raw.items():
         key = str(key)
         if key in IGNORED:
             continue
         if key not in KEYS:
-            _unknown_key(path, key, cell)
+            notes.append(_unknown_key(key))
             continue
         target = KEYS[key]
         if target is None:
@@ -320,7 +315,7 @@ def normalise(path: Path, raw: dict, *, cell: int | None = None,
         image=_text(path, "image", canonical.get("image"), cell) or None,
         toc=_bool(path, "toc", canonical.get("toc", True), cell),
         badges=_bool(path, "badges", canonical.get("badges", True), cell),
-        comments=_bool(path, "comments", canonical.get("comments", False), cell),
+        comments=_comments(path, canonical.get("comments", False), cell),
         draft=_bool(path, "draft", canonical.get("draft", False), cell),
         search_exclude=_bool(path, "search_exclude", canonical.get("search_exclude", False), cell),
         pin=_bool(path, "pin", canonical.get("pin", False), cell),
@@ -328,6 +323,7 @@ def normalise(path: Path, raw: dict, *, cell: int | None = None,
         demo=demo,
         demo_embed=_bool(path, "demo_embed", canonical.get("demo_embed", False), cell),
         hidden_badges=canonical.get("hidden", set()),
+        notes=notes,
     )
 
 
@@ -400,6 +396,13 @@ def _loose_date(text: str) -> dt.date | None:
         return dt.date(*parts)
     except ValueError:
         return None
+
+
+def _comments(path: Path, value: Any, cell: int | None) -> bool:
+    # Quarto configures its comment systems under the key (`comments: {utterances: ...}`).
+    if isinstance(value, dict):
+        return bool(value)
+    return _bool(path, "comments", value, cell)
 
 
 def _sticky(value: Any) -> bool:

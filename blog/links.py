@@ -133,20 +133,7 @@ def fix_links(markdown: str, resolver: Resolver, path: Path, cell: int | None = 
             return target
         return f"<{new}>" if bracketed else new
 
-    out: list[str] = []
-    fence = None
-    for line in markdown.split("\n"):
-        marker = _FENCE.match(line)
-        if marker:
-            token = marker[1][0] * 3
-            fence = None if fence == token else (fence or token)
-            out.append(line)
-            continue
-        if fence:
-            out.append(line)
-            continue
-        out.append(_outside_code(line, lambda text: _fix_line(text, fixed)))
-    return "\n".join(out), problems
+    return _edit_outside_code(markdown, lambda text: _fix_line(text, fixed)), problems
 
 
 def _fix_line(text: str, fixed) -> str:
@@ -155,16 +142,59 @@ def _fix_line(text: str, fixed) -> str:
     return _HTML.sub(lambda m: m[1] + m[2] + fixed(m[3]) + m[2], text)
 
 
-def _outside_code(line: str, apply) -> str:
-    """``apply`` to the parts of a line that aren't inline code spans."""
-    if "`" not in line:
-        return apply(line)
+# Math as arithmatex and MathJax read it: `[f(x)](x_i)` inside it is no link.
+_MATH = re.compile(r"\$\$.+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)|\\begin\{(\w+\*?)\}.+?\\end\{\1\}"
+                   r"|(?<![\\$])\$(?=\S)[^$\n]+?(?<![\s\\])\$(?!\d)", re.S)
+
+
+def _protected(text: str) -> list[tuple[int, int]]:
+    """The spans of a Markdown text that are code or math, sorted."""
+    spans: list[tuple[int, int]] = []
+    fence, start, pos = None, 0, 0
+    for line in text.split("\n"):
+        marker = _FENCE.match(line)
+        if marker:
+            token = marker[1][0] * 3
+            if fence is None:
+                fence, start = token, pos
+            elif fence == token:
+                spans.append((start, pos + len(line)))
+                fence = None
+        pos += len(line) + 1
+    if fence is not None:
+        spans.append((start, len(text)))
+    for pattern in (_CODE_SPAN, _MATH):
+        found = []
+        for gap_start, gap_end in _gaps(spans, len(text)):
+            found.extend((m.start() + gap_start, m.end() + gap_start)
+                         for m in pattern.finditer(text[gap_start:gap_end]))
+        spans = sorted(spans + found)
+    return spans
+
+
+def _gaps(spans: list[tuple[int, int]], size: int):
+    last = 0
+    for start, end in spans:
+        if start > last:
+            yield last, start
+        last = max(last, end)
+    if last < size:
+        yield last, size
+
+
+def _edit_outside_code(text: str, apply) -> str:
+    """``apply`` to the parts of a text that are neither code nor math."""
+    if "`" not in text and "$" not in text and "\\" not in text and "~~~" not in text:
+        return apply(text)
+    spans = _protected(text)
     parts, last = [], 0
-    for match in _CODE_SPAN.finditer(line):
-        parts.append(apply(line[last:match.start()]))
-        parts.append(match[0])
-        last = match.end()
-    parts.append(apply(line[last:]))
+    for start, end in spans:
+        if start < last:
+            continue
+        parts.append(apply(text[last:start]))
+        parts.append(text[start:end])
+        last = end
+    parts.append(apply(text[last:]))
     return "".join(parts)
 
 
@@ -186,16 +216,5 @@ def rewrite_html_targets(markdown: str, rewrite) -> str:
     generator's adapter does with this."""
     if "<" not in markdown:
         return markdown
-    out: list[str] = []
-    fence = None
-    for line in markdown.split("\n"):
-        marker = _FENCE.match(line)
-        if marker:
-            token = marker[1][0] * 3
-            fence = None if fence == token else (fence or token)
-        if fence or marker or "<" not in line:
-            out.append(line)
-            continue
-        out.append(_outside_code(
-            line, lambda text: _HTML.sub(lambda m: m[1] + m[2] + rewrite(m[3]) + m[2], text)))
-    return "\n".join(out)
+    return _edit_outside_code(
+        markdown, lambda text: _HTML.sub(lambda m: m[1] + m[2] + rewrite(m[3]) + m[2], text))

@@ -26,7 +26,7 @@ from . import richjs
 from .cache import PostCache
 from .convert import MORE, POST_SUFFIXES, Settings, skipped
 from .demos import DemoIndex, replace_reports
-from .errors import PostError, each_error
+from .errors import PostError, _display, each_error
 from .links import rewrite_html_targets
 
 log = logging.getLogger("mkdocs.plugins.notebook-posts")
@@ -134,6 +134,8 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                                     "would be published at one address.",
                                     "Rename one of the files or set `slug:` in its front matter.")
                 seen[key] = source
+                for note in post.front.notes:
+                    log.info(f"notebook-posts: {_display(source)}: {note}")
                 if post.front.demo:
                     self.demos.check(source, post.front.demo)
             except PostError as err:

@@ -199,7 +199,7 @@ def test_fastpages_image_paths(site):
 def test_every_problem_of_a_post_at_once(site):
     nb = notebook(new_markdown_cell("See ![gone](missing.png)."),
                   new_markdown_cell("{% unknown_tag %}"),
-                  header='# "Broken"\n- catagories: [a]')
+                  header='# "Broken"\n- date: not a date')
     write_nb(site.posts / "2026-01-01-broken.ipynb", nb)
     (site.posts / "2026-01-02-also.md").write_text(
         "---\ntitle: Also\n---\n\n[x](nowhere.md)\n", "utf-8")
@@ -207,7 +207,7 @@ def test_every_problem_of_a_post_at_once(site):
     out = result.stdout + result.stderr
     assert result.returncode != 0 and "Traceback" not in out
     assert "4 problems in the posts" in out
-    assert "2026-01-01-broken.ipynb, cell 1: unknown front-matter key `catagories`" in out
+    assert "2026-01-01-broken.ipynb, cell 1: `date: not a date` is not a date" in out
     assert "2026-01-01-broken.ipynb, cell 2: links to `missing.png`" in out
     assert "2026-01-01-broken.ipynb, cell 3: " in out and "unknown_tag" in out
     assert "2026-01-02-also.md: links to `nowhere.md`" in out
@@ -256,3 +256,24 @@ def test_links_between_posts(site):
     first = article(site, "2020/01/14/first")
     assert first.count('href="../../../02/20/test/"') == 3
     assert 'href="../../../01/14/first/"' in article(site, "2020/02/20/test")
+
+
+def test_what_fastpages_and_quarto_accepted_builds_with_notes(site):
+    (site.posts / "_metadata.yml").write_text(
+        "comments:\n  utterances:\n    repo: jane/blog-comments\n", "utf-8")
+    (site.posts / "2026-01-01-gans.md").write_text(
+        "---\ntitle: GANs\nbg-image: x.png\nimage: images/some_folder/your_image.png\n---\n\n"
+        "Covariances $$C_1, C_2$$ and $$= -\\alpha {2\\over n}\\sum [f(x_i)-y_i](x_i)^{j} $$\n",
+        "utf-8")
+    nb = notebook(new_markdown_cell("Text."), header=(
+        '# "Header"\n> "Summary"\n- toc: true\n- metadata_key1: metadata_value1\n'
+        "- image: https://example.com/card.png\n- description: the real one"))
+    write_nb(site.posts / "2026-01-02-header.ipynb", nb)
+    result = site.build()
+    log = result.stdout + result.stderr
+    assert "posts/2026-01-01-gans.md: front-matter key `bg-image` is not one this site uses " \
+           "(did you mean `image`?); it is ignored." in log
+    assert "`image: images/some_folder/your_image.png` names a file that doesn't exist" in log
+    header = article(site, "2026/01/02/header")
+    assert "metadata_key1" not in header and "the real one" in header
+    assert 'content="https://example.com/card.png"' in site.page("2026/01/02/header")

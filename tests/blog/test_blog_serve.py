@@ -57,10 +57,10 @@ def serve(site):
 def test_error_page_then_live_fix(serve):
     site, base, process = serve
     post = site.posts / "2026-01-02-hello.md"
-    post.write_text("---\ntitle: Hello\ncatagories: [a]\n---\n\nFixed body.\n", "utf-8")
+    post.write_text("---\ntitle: Hello\ndate: soon\n---\n\nFixed body.\n", "utf-8")
     # The server starts in spite of the broken post and shows the error where the post would be.
     page = wait_for(base + "2026/01/02/hello/", "Can't publish")
-    assert "unknown front-matter key <code>catagories</code>" in page
+    assert "<code>date: soon</code> is not a date" in page
     assert process.poll() is None
     # Saving the fixed file rebuilds the site (posts/ is watched).
     post.write_text("---\ntitle: Hello\n---\n\nFixed body.\n", "utf-8")

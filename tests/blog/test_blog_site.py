@@ -117,11 +117,11 @@ def failing_build(site):
 def test_broken_post_fails_build_with_its_name(site):
     (site.posts / "2026-01-02-hello.md").write_text("---\ntitle: Hello\n---\n\nHi.\n", "utf-8")
     (site.posts / "2026-01-05-broken.ipynb").write_text("{not json", "utf-8")
-    (site.posts / "2026-01-06-typo.md").write_text("---\ntitle: T\ntagz: [a]\n---\n", "utf-8")
+    (site.posts / "2026-01-06-typo.md").write_text("---\ntitle: T\ntags: a: b\n---\n", "utf-8")
     out = failing_build(site)
     assert "2 problems in the posts" in out
     assert "2026-01-05-broken.ipynb: is not valid JSON" in out
-    assert "Did you mean `tags`?" in out
+    assert "2026-01-06-typo.md: the front matter is not valid YAML" in out
     assert "Traceback" not in out
 
 
