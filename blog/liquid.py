@@ -237,6 +237,8 @@ class _Renderer:
         raise self.error(f"unknown Liquid tag `{_show(match[0])}`.", _SUPPORTED)
 
     def expression(self, body: str, source: str) -> str | _Block:
+        if body.startswith(("<", "{<")) and body.endswith(">"):
+            return source  # a Quarto shortcode, {{< … >}}: blog.quarto renders it
         if _SITE_VARIABLE.fullmatch(body):
             return ""  # links stay root-relative; the site's own prefix is added later
         if _MODEL_REPORT.fullmatch(body):

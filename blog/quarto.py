@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 from .callouts import _youtube_id
 from .errors import PostError, Problems, _display
 
-SHORTCODES = ("video", "include", "pagebreak", "kbd")
+SHORTCODES = ("video", "include", "pagebreak", "kbd", "tweet")
 INCLUDE_DEPTH = 10  # deeper than this is a file including itself, directly or not
 
 # Quarto's call-out types -> (Material admonition type, title when the call-out has none).
@@ -372,6 +372,8 @@ class _Quarto:
             return _Html('<div style="page-break-after: always;"></div>', block=True)
         if name == "kbd":
             return self.kbd(args[1:], kwargs)
+        if name == "tweet":
+            return self.tweet(args[1:], kwargs)
         shown = "{{< " + " ".join(body.split()) + " >}}"
         if name == "include":  # the include pass reads them line by line
             self.error(f"has {shown} over several lines.",
@@ -387,6 +389,20 @@ class _Quarto:
                    f"Shortcodes that work here: {', '.join(SHORTCODES)}.{hint} To show the "
                    "shortcode itself, escape it: {{{< " + (name or "name") + " >}}}.")
         return _Html(html.escape(shown, quote=False))
+
+    def tweet(self, args: list[str], kwargs: dict[str, str]) -> _Html | None:
+        """{{< tweet ID >}} / {{< tweet user=NAME id=ID >}} (Hugo's, kept by blogs that moved
+        to Quarto, and the quarto-ext/twitter extension's): the same embed as fastpages'."""
+        from .callouts import _embed
+
+        ident = kwargs.get("id") or next((a for a in args if a.isdigit()), "")
+        user = kwargs.get("user") or next((a for a in args if not a.isdigit()), "i")
+        if not ident.isdigit():
+            self.error("has a {{< tweet >}} shortcode without the post's number.",
+                       "Write {{< tweet user=NAME id=1234567890 >}}.")
+            return None
+        return _Html("".join(_embed("twitter", f"https://twitter.com/{user}/status/{ident}")),
+                     block=True)
 
     def video(self, args: list[str], kwargs: dict[str, str]) -> _Html:
         url = kwargs.get("src") or (args[0] if args else "")

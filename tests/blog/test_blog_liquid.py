@@ -256,3 +256,8 @@ def test_jekyll_block_tags_and_post_links():
     assert "```python\nprint({{ x }})\n```" in out  # code: unknown `{{ }}` stays as written
     assert "[older](/2020-01-14-test-markdown-post.md)" in out
     assert "[other](/2020-02-20-test.ipynb)" in out
+
+
+def test_quarto_shortcodes_are_not_liquid():
+    text = "{{< video https://youtu.be/x >}} and {{{< var x >}}}"
+    assert render_liquid(text, Path("post.qmd")) == text

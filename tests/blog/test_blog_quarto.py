@@ -2,6 +2,7 @@
 Markdown text and as the HTML that Python-Markdown makes of it with the site's extensions."""
 
 import textwrap
+from pathlib import Path
 
 import markdown
 import pytest
@@ -448,7 +449,7 @@ def test_unknown_shortcode(tmp_path, shortcode):
         render(f"Intro {shortcode} text.\n", tmp_path, cell=2)
     assert "post.qmd, cell 2" in str(err.value)
     assert shortcode in err.value.problem and "can't render" in err.value.problem
-    assert "Shortcodes that work here: video, include, pagebreak, kbd." in err.value.fix
+    assert "Shortcodes that work here: video, include, pagebreak, kbd, tweet." in err.value.fix
 
 
 def test_every_problem_is_reported(tmp_path):
@@ -642,3 +643,12 @@ def test_long_text_is_fast(tmp_path):
     block = "- item\n\n    ::: {.callout-note}\n    Body {{< kbd K >}}\n    :::\n\n" * 2000
     out = render_quarto(block, tmp_path / "post.qmd")
     assert out.count("!!! note") == 2000
+
+
+def test_tweet_shortcode_becomes_the_embed():
+    out = render_quarto("{{< tweet user=jack id=20 >}}\n\n{{< tweet 1325474361407660034 >}}\n",
+                        Path("post.qmd"))
+    assert 'href="https://twitter.com/jack/status/20"' in out
+    assert 'href="https://twitter.com/i/status/1325474361407660034"' in out
+    with pytest.raises(PostError, match="without the post's number"):
+        render_quarto("{{< tweet user=jack >}}\n", Path("post.qmd"))
