@@ -5,7 +5,8 @@
 Reads every ``bench/results/<name>.json`` (written through ``bench/common.py``) and writes
 ``site/benchmarks.md``: one table per benchmark (what, ours, peer, ratio, goal, met), the
 machine each was measured on and when, and PNG plots in ``site/assets/benchmarks/``: the
-site build time against the number of posts, and every ratio against its goal.
+site build (and `mkdocs serve` reload) time against the number of posts, and every ratio
+against its goal.
 Nothing is measured here: run ``make bench`` (or the scripts) first.
 """
 
@@ -42,12 +43,19 @@ ABOUT = {
     "demo": "One prediction and the cold start of the demo app against fastai's and a bare "
             "ONNX Runtime session (`bench/demo.py`).",
 }
+# Added to the site's text when its results have the serve loop (older results don't).
+SERVE_ABOUT = ("The serve figures run `mkdocs serve` on ours and on the floor and time an "
+               "author's loop: from saving one edited post (ours: the notebook; the floor: its "
+               "Markdown page) until the served page shows the edit, MkDocs' file-watch delay "
+               "(up to 0.6 s, on both sides) and the whole rebuild included.")
 SERIES_LABELS = {
     "ours_cold": "ours, cold build",
     "ours_rebuild": "ours, rebuild after editing one notebook",
     "floor": "floor: plain mkdocs build of the converted Markdown",
     "peer_cold": "mkdocs-jupyter, cold build",
     "peer_rebuild": "mkdocs-jupyter, rebuild after editing one notebook",
+    "serve_ours": "ours, mkdocs serve reload after editing one post",
+    "serve_floor": "floor: mkdocs serve reload after editing its Markdown page",
 }
 
 
@@ -140,15 +148,17 @@ def plot_site(series: dict, path: Path) -> None:
 
     styles = {"ours_cold": ("tab:blue", "-"), "ours_rebuild": ("tab:blue", "--"),
               "floor": ("black", ":"), "peer_cold": ("tab:orange", "-"),
-              "peer_rebuild": ("tab:orange", "--")}
+              "peer_rebuild": ("tab:orange", "--"), "serve_ours": ("tab:green", "-."),
+              "serve_floor": ("grey", "-.")}
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=100)
     for key, (color, style) in styles.items():
         if key in series:
             ax.plot(series["posts"], series[key], style, color=color, marker="o",
                     label=SERIES_LABELS[key])
     ax.set_xlabel("number of notebook posts")
-    ax.set_ylabel("mkdocs build, seconds (median)")
-    ax.set_title("Site build time")
+    # Serve reloads share the axis: both are seconds an author waits, build vs live reload.
+    ax.set_ylabel("seconds (median)")
+    ax.set_title("Site build and mkdocs serve reload time")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -198,7 +208,8 @@ def page(results: list[dict], images: dict[str, str], note: str = "") -> str:
         created = str(data.get("created", "an unknown date"))[:10]
         out += [f"## {TITLES.get(name, name.title())}", ""]
         if name in ABOUT:
-            out += [ABOUT[name], ""]
+            serve = name == "site" and "serve_ours" in (data.get("series") or {})
+            out += [ABOUT[name] + (f" {SERVE_ABOUT}" if serve else ""), ""]
         out += [f"Measured on {common.describe(data['machine'])}, on {created}.", "",
                 table(data), ""]
         series = data.get("series") or {}

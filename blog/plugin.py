@@ -179,11 +179,14 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
     def _fix_asset_paths(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         """Material's blog plugin removes the posts folder from the addresses of files next
         to the posts with ``str.replace``, which also rewrites any later folder whose name
-        contains "posts" (fastpages' images/fastpages_posts/ became images/fastpages_./)."""
+        contains "posts" (fastpages' images/fastpages_posts/ became images/fastpages_./), and
+        leaves static .html files where they were."""
         target = _material_posts_dir(config)
         root = posixpath.normpath(posixpath.dirname(target) or ".")
-        for file in files.media_files():
-            if not file.src_uri.startswith(target + "/"):
+        for file in files:
+            # Material moves media files only; an .html file next to the posts (an iframe's
+            # page) must move with the images that sit beside it.
+            if file.is_documentation_page() or not file.src_uri.startswith(target + "/"):
                 continue
             dest = posixpath.normpath(posixpath.join(root, file.src_uri[len(target) + 1:]))
             if file.dest_uri != dest:
