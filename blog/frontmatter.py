@@ -41,7 +41,7 @@ KEYS = {
     "toc": "toc",
     "badges": "badges",
     "comments": "comments",
-    "hide": "draft",
+    "hide": "hide_post",  # fastpages: off the home page, still published at its address
     "draft": "draft",
     "search_exclude": "search_exclude",
     "pin": "pin",
@@ -106,6 +106,7 @@ class FrontMatter:
     badges: bool = True
     comments: bool = False
     draft: bool = False
+    hidden: bool = False  # published, but listed nowhere (fastpages' `hide: true`)
     search_exclude: bool = False
     pin: bool = False
     aliases: list[str] = field(default_factory=list)
@@ -317,6 +318,7 @@ def normalise(path: Path, raw: dict, *, cell: int | None = None,
         badges=_bool(path, "badges", canonical.get("badges", True), cell),
         comments=_comments(path, canonical.get("comments", False), cell),
         draft=_bool(path, "draft", canonical.get("draft", False), cell),
+        hidden=_bool(path, "hide", canonical.get("hide_post", False), cell),
         search_exclude=_bool(path, "search_exclude", canonical.get("search_exclude", False), cell),
         pin=_bool(path, "pin", canonical.get("pin", False), cell),
         aliases=_strings(path, "aliases", canonical.get("aliases"), cell),

@@ -65,6 +65,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         self.aliases: dict[Path, list[str]] = {}
         self.rich_kinds: set[str] = set()  # widgets / vega / plotly: what the posts need
         self.rich_local = False  # their scripts are served from the site (else from a CDN)
+        self.hidden: list[tuple[File, object]] = []  # fastpages' `hide: true` posts
 
     def on_startup(self, *, command, dirty):
         self.is_serve = command == "serve"
@@ -99,6 +100,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         self.posts.clear()
         self.sources.clear()
         self.aliases.clear()
+        self.hidden: list[tuple[File, object]] = []
         errors: list[PostError | str] = []
         self.demos = DemoIndex(self.root / self.config.models_dir,
                                self.root / self.config.demos_registry,
@@ -153,7 +155,12 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 continue
             page_uri = posixpath.join(target, posixpath.dirname(rel), f"{source.stem}.md")
             file = File.generated(config, page_uri, abs_src_path=str(post.page))
-            _add(files, file)
+            if post.front.hidden and not post.front.draft:
+                # Added after Material's blog plugin has collected its posts (see
+                # _fix_asset_paths), so it is a page of its own that no list shows.
+                self.hidden.append((file, post.front))
+            else:
+                _add(files, file)
             self.posts[source] = file
             self.sources[file.src_uri] = source
             if source.suffix == ".ipynb":
@@ -193,6 +200,12 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 file.dest_uri = dest
                 file.url = dest
                 file.abs_dest_path = os.path.normpath(os.path.join(config.site_dir, dest))
+        for file, front in self.hidden:
+            url = _post_url(config, front)
+            _add(files, file)
+            file.dest_uri = url + "index.html" if config.use_directory_urls else url[:-1] + ".html"
+            file.url = url if config.use_directory_urls else file.dest_uri
+            file.abs_dest_path = os.path.normpath(os.path.join(config.site_dir, file.dest_uri))
         return files
 
     on_files = CombinedEvent(_convert_posts, _fix_asset_paths)
@@ -314,6 +327,21 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                     f'<link rel="canonical" href="{url}">'
                     f'<meta http-equiv="refresh" content="0; url={url}">'
                     f'<a href="{url}">This post has moved.</a>\n', "utf-8")
+
+
+def _post_url(config: MkDocsConfig, front) -> str:
+    """The address Material's blog plugin gives a post (its post_url_format), ending in /."""
+    fmt, date_format, root = "{date}/{slug}", "yyyy/MM/dd", "."
+    for name, plugin in config.plugins.items():
+        if name.split("/")[-1] == "blog" and hasattr(plugin, "config"):
+            fmt = plugin.config.post_url_format
+            date_format = plugin.config.post_url_date_format
+            root = plugin.config.blog_dir
+    date = (date_format.replace("yyyy", f"{front.date:%Y}").replace("MM", f"{front.date:%m}")
+            .replace("dd", f"{front.date:%d}"))
+    path = fmt.format(date=date, slug=front.slug, file=front.slug,
+                      categories="/".join(c.lower() for c in front.categories))
+    return posixpath.normpath(posixpath.join(root, path)).strip("/") + "/"
 
 
 def _html_target(target: str, page, files: Files) -> str:

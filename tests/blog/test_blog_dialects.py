@@ -277,3 +277,24 @@ def test_what_fastpages_and_quarto_accepted_builds_with_notes(site):
     header = article(site, "2026/01/02/header")
     assert "metadata_key1" not in header and "the real one" in header
     assert 'content="https://example.com/card.png"' in site.page("2026/01/02/header")
+
+
+def test_hidden_post_is_published_but_not_listed(site):
+    png(site.posts / "images" / "h.png")
+    (site.posts / "2020-03-01-visible.md").write_text(
+        "---\ntitle: Visible\ncategories: [notes]\n---\n\nShown.\n", "utf-8")
+    (site.posts / "2020-03-02-hidden.md").write_text(
+        "---\ntitle: Hidden one\nhide: true\ncategories: [notes]\n---\n\nSecret but public."
+        "\n\n![h](images/h.png)\n", "utf-8")
+    config = site.root / "mkdocs.yml"
+    config.write_text(config.read_text("utf-8").replace(
+        "      posts_dir: posts\n", "      posts_dir: posts\n      fastpages_redirects: true\n"),
+        "utf-8")
+    site.build()
+    page = site.page("2020/03/02/hidden")
+    assert "Secret but public." in page
+    [src] = re.findall(r'<img[^>]+src="([^"]+)"', page)
+    assert (site.public / "2020/03/02/hidden" / src).resolve().is_file()
+    for listing in ("", "category/notes", "archive/2020"):
+        assert "Visible" in site.page(listing) and "Hidden one" not in site.page(listing)
+    assert "2020/03/02/hidden/" in (site.public / "notes/2020/03/02/hidden.html").read_text()
