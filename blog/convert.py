@@ -30,6 +30,7 @@ from .frontmatter import (
 )
 from .inline import inline_html, plain_text
 from .links import Resolver, fix_image, fix_links
+from .mathtext import fix_math
 
 TEMPLATES = Path(__file__).parent / "templates"
 POST_SUFFIXES = (".ipynb", ".md", ".qmd")
@@ -152,7 +153,7 @@ def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
     # A front-matter problem doesn't stop the checks of the body: one run reports them all.
     front = problems.run(normalise, path, raw, fallback_title=heading or title_from_name(path)
                          ) or _stand_in(path)
-    body = _strip_title(body, front.title)
+    body = remove_first_heading(body) if heading else _strip_title(body, front.title)
     resolver = Resolver(path, settings.root())
     _fix_front_image(front, resolver, path)
     body = _markdown_text(body, path, None, resolver, problems, notebook=False)
@@ -180,6 +181,7 @@ def _markdown_text(text: str, path: Path, cell: int | None, resolver: Resolver,
         from .jupyter_markdown import commonmark_to_python_markdown
 
         text = commonmark_to_python_markdown(text)
+    text = fix_math(text, notebook=notebook)
     text = convert_callouts(text)
     text, broken = fix_links(text, resolver, path, cell)
     problems.errors.extend(broken)
@@ -203,6 +205,20 @@ def first_heading(text: str) -> str | None:
                 title = title[1:-1]  # fastpages quoted its titles
             return title or None
     return None
+
+
+def remove_first_heading(text: str) -> str:
+    """The text without the line of its first heading (the one first_heading found)."""
+    fence = None
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        marker = line.strip()[:3]
+        if marker in ("```", "~~~"):
+            fence = None if fence == marker else (fence or marker)
+            continue
+        if fence is None and _HEADING.match(line) and first_heading(line):
+            return "\n".join(lines[:i] + lines[i + 1:])
+    return text
 
 
 def title_from_name(path: Path) -> str:
@@ -292,10 +308,15 @@ def _take_front_matter(path: Path, nb, settings: Settings) -> FrontMatter:
         heading = next((h for c in markdown if (h := first_heading(c.source))), None)
     front = normalise(path, raw, cell=number if raw else None,
                       fallback_title=heading or title_from_name(path))
-    # The page shows the title: a first cell that opens with the same heading loses it.
-    first = next((c for c in nb.cells if c.source.strip()), None)
-    if first is not None and first.cell_type == "markdown":
-        first.source = _strip_title(first.source, front.title)
+    if heading:
+        # The heading became the title, which the page shows: it isn't shown twice.
+        cell = next(c for c in markdown if first_heading(c.source))
+        cell.source = remove_first_heading(cell.source)
+    else:
+        # A first cell that opens with the title's heading loses it.
+        first = next((c for c in nb.cells if c.source.strip()), None)
+        if first is not None and first.cell_type == "markdown":
+            first.source = _strip_title(first.source, front.title)
     return front
 
 
@@ -445,7 +466,12 @@ def demote_headings(body: str) -> str:
         return body
     from markdown_it import MarkdownIt
 
-    tokens = MarkdownIt("commonmark").parse(body)
+    from .links import _MATH
+
+    # Display math is no Markdown: a line "  =" inside $$ … $$ is no setext underline. Its
+    # lines are masked, one for one, so the token's line numbers still fit the body.
+    masked = _MATH.sub(lambda m: "\n".join("M" * bool(line) for line in m[0].split("\n")), body)
+    tokens = MarkdownIt("commonmark").parse(masked)
     headings = [t for t in tokens if t.type == "heading_open" and t.map]
     if not any(t.tag == "h1" for t in headings):
         return body

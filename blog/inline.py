@@ -40,7 +40,10 @@ def inline_html(text: str) -> str:
 
 
 def plain_text(text: str) -> str:
-    """The words alone: no tags, no entities, no Markdown code marks."""
-    if "<" in text or "&" in text:
-        text = html.unescape(_clean(text, set()))
-    return re.sub(r"`+", "", text).strip()
+    """The words alone: no tags, no entities, no Markdown marks (`*gradient descent*` is
+    "gradient descent")."""
+    if re.search(r"[*_`\[<&\\]", text):
+        from markdown_it import MarkdownIt
+
+        text = html.unescape(_clean(MarkdownIt("commonmark").renderInline(text), set()))
+    return " ".join(text.split())

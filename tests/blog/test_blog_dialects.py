@@ -98,6 +98,13 @@ def test_plain_notebook_titles(tmp_path):
     nb = notebook(new_code_cell("x = 1"), header=None)
     post = convert(write_nb(tmp_path / "2026-01-02-my-first-model.ipynb", nb))
     assert post.front.title == "My first model"
+    # The heading that names the post isn't shown twice, in whichever cell it is.
+    nb = notebook(new_code_cell("import fastai"),
+                  new_markdown_cell("Intro.\n\n## Fitting a function with *gradient descent*\n"
+                                    "\nText."), header=None)
+    post = convert(write_nb(tmp_path / "2026-01-03-fit.ipynb", nb))
+    assert "title: Fitting a function with gradient descent\n" in post.markdown
+    assert post.markdown.count("gradient descent*") == 1 and "Intro." in post.markdown
 
 
 def test_quarto_dates_and_authors(tmp_path):
