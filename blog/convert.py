@@ -156,7 +156,8 @@ def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
     body = remove_first_heading(body) if heading else _strip_title(body, front.title)
     resolver = Resolver(path, settings.root())
     _fix_front_image(front, resolver, path)
-    body = _markdown_text(body, path, None, resolver, problems, notebook=False)
+    body = _markdown_text(body, path, None, resolver, problems, notebook=False,
+                          figures=_is_quarto(path, settings, path.suffix == ".qmd"))
     if executable:
         body = (f'!!! info "Code shown, not run"\n\n    This post comes from a Quarto file with '
                 f"{executable} executable cell{'s' if executable > 1 else ''}: the code is shown "
@@ -167,7 +168,8 @@ def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
 
 
 def _markdown_text(text: str, path: Path, cell: int | None, resolver: Resolver,
-                   problems: Problems, *, notebook: bool, quarto: bool = True) -> str:
+                   problems: Problems, *, notebook: bool, quarto: bool = True,
+                   figures: bool = False) -> str:
     """One Markdown text (a post's body or a notebook cell) in the site's Markdown dialect:
     fastpages' Liquid, Quarto's divs and shortcodes, Jupyter's CommonMark, call-outs, links.
     ``quarto=False`` leaves Quarto's divs for a pass over the whole page."""
@@ -177,6 +179,10 @@ def _markdown_text(text: str, path: Path, cell: int | None, resolver: Resolver,
     text = problems.run(render_liquid, text, path, cell=cell, default=text)
     if quarto:
         text = problems.run(render_quarto, text, path, cell=cell, default=text)
+    if figures:
+        from .quarto import implicit_figures
+
+        text = implicit_figures(text)
     if notebook:
         from .jupyter_markdown import commonmark_to_python_markdown
 
@@ -330,6 +336,13 @@ def _fix_front_image(front: FrontMatter, resolver: Resolver, path: Path) -> None
         front.image = None
 
 
+def _is_quarto(path: Path, settings: Settings, quarto_front_matter: bool) -> bool:
+    """Whether a post comes from a Quarto blog, whose images alone in a paragraph are captioned
+    figures: a .qmd file, a notebook with a raw-cell header, a post folder, _metadata.yml."""
+    return (quarto_front_matter or path.stem.lower() == "index"
+            or bool(metadata_files(path, settings.root())))
+
+
 def _stand_in(path: Path) -> FrontMatter:
     """Front matter to go on checking a post whose own front matter is broken."""
     import datetime as dt
@@ -394,6 +407,9 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
     for number, cell in enumerate(nb.cells, start=1):
         cell.metadata["blog_cell"] = number  # error messages name the cell as the author sees it
     problems = Problems()
+    first = next((c for c in nb.cells if c.source.strip()), None)
+    quarto = _is_quarto(path, settings, first is not None and first.cell_type == "raw"
+                        and split_yaml_block(first.source.lstrip())[0] is not None)
     # A front-matter problem doesn't stop the checks of the cells: one run reports them all.
     front = problems.run(_take_front_matter, path, nb, settings) or _stand_in(path)
     resolver = Resolver(path, settings.root())
@@ -407,7 +423,8 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
         tags = cell.metadata.get("tags", [])
         if cell.cell_type == "markdown" and not {"remove-cell", "remove_cell"} & set(tags):
             cell.source = _markdown_text(cell.source, path, cell.metadata["blog_cell"],
-                                         resolver, problems, notebook=True, quarto=not across)
+                                         resolver, problems, notebook=True, quarto=not across,
+                                         figures=quarto)
     problems.raise_any()
 
     resources: dict[str, Any] = {
@@ -442,7 +459,13 @@ def _page(front: FrontMatter, body: str, settings: Settings, path: Path) -> str:
     if front.description:
         parts.append('<p class="post-description" markdown="span">'
                      f"{inline_html(front.description)}</p>\n")
+    body = demote_headings(body)
     if MORE not in body:
+        # The post list shows everything above this mark: the description, or else the
+        # post's opening paragraph (as Quarto's listings do), but never the buttons.
+        lead, body = ("", body) if front.description else _opening_paragraph(body)
+        if lead:
+            parts.append(lead + "\n")
         parts.append(f"{MORE}\n")
     if front.authors:
         parts.append('<p class="post-authors" markdown="span">'
@@ -450,8 +473,23 @@ def _page(front: FrontMatter, body: str, settings: Settings, path: Path) -> str:
     badges = _badges(front, settings, path)
     if badges:
         parts.append(badges)
-    parts.append(_tidy(demote_headings(body)))
+    parts.append(_tidy(body))
     return "\n".join(parts)
+
+
+def _opening_paragraph(body: str) -> tuple[str, str]:
+    """(the body's first block when it is a paragraph of prose, the rest), or ("", body)."""
+    lines = body.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    if start == len(lines) or lines[start].startswith((" ", "\t")):
+        return "", body
+    first = lines[start].lstrip()
+    if first[0] in "#`~<!|>-*+=:$[{\\" or re.match(r"\d+[.)]\s", first):
+        return "", body  # a heading, code, HTML, a list, a call-out, math: not an excerpt
+    end = start
+    while end < len(lines) and lines[end].strip():
+        end += 1
+    return "\n".join(lines[start:end]), "\n".join(lines[end:])
 
 
 def demote_headings(body: str) -> str:

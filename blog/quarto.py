@@ -866,3 +866,33 @@ def div_balance(text: str) -> int:
         elif _DIV_CLOSE.match(line):
             balance -= 1
     return balance
+
+
+# An image alone in its paragraph, with alt text (and maybe {attributes}): pandoc's implicit
+# figure, whose alt text Quarto shows as the caption.
+_FIGURE = re.compile(r"^(?P<image>!\[(?P<alt>[^\]\n]+)\]\([^)\n]+\)(?:\{[^}\n]*\})?)[ \t]*$")
+
+
+def implicit_figures(text: str) -> str:
+    """Quarto's captioned figures: an image alone in a paragraph becomes a <figure> whose
+    caption is its alt text (md_in_html keeps the image Markdown, so its path is resolved)."""
+    if "![" not in text:
+        return text
+    lines = text.split("\n")
+    out: list[str] = []
+    fence = None
+    for i, line in enumerate(lines):
+        marker = _FENCE.match(line)
+        if marker:
+            token = marker["fence"][0] * 3
+            fence = None if fence == token else (fence or token)
+        figure = None if fence or marker else _FIGURE.match(line)
+        alone = (i == 0 or not lines[i - 1].strip()) and (i + 1 == len(lines)
+                                                           or not lines[i + 1].strip())
+        if figure and alone:
+            caption = html.escape(figure["alt"], quote=False)
+            out.extend(['<figure markdown="span">', figure["image"],
+                        f"<figcaption>{caption}</figcaption>", "</figure>"])
+        else:
+            out.append(line)
+    return "\n".join(out)

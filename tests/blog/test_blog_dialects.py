@@ -305,3 +305,23 @@ def test_hidden_post_is_published_but_not_listed(site):
     for listing in ("", "category/notes", "archive/2020"):
         assert "Visible" in site.page(listing) and "Hidden one" not in site.page(listing)
     assert "2020/03/02/hidden/" in (site.public / "notes/2020/03/02/hidden.html").read_text()
+
+
+def test_quarto_figures_mermaid_and_excerpts(site):
+    post = site.posts / "2024-02-01-diagrams"
+    post.mkdir()
+    png(post / "bear.png")
+    (post / "index.qmd").write_text(
+        "---\ntitle: Diagrams\n---\n\nThe opening paragraph, shown on the home page.\n\n"
+        "Second paragraph, kept for the post.\n\n![Bear Detector 2022](bear.png)\n\n"
+        "```{mermaid}\ngraph TD\n  A --> B\n```\n", "utf-8")
+    site.build()
+    body = article(site, "2024/02/01/diagrams")
+    figure = re.search(r"<figure>(.*?)</figure>", body, re.S)[1]
+    assert "<img" in figure and "<figcaption>Bear Detector 2022</figcaption>" in figure
+    src = re.search(r'src="([^"]+)"', figure)[1]
+    assert (site.public / "2024/02/01/diagrams" / src).resolve().is_file()
+    assert '<pre class="mermaid"><code>graph TD' in body
+    home = site.page("")
+    assert "The opening paragraph, shown on the home page." in home
+    assert "Second paragraph" not in home
