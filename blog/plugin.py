@@ -66,6 +66,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         self.rich_kinds: set[str] = set()  # widgets / vega / plotly: what the posts need
         self.rich_local = False  # their scripts are served from the site (else from a CDN)
         self.hidden: list[tuple[File, object]] = []  # fastpages' `hide: true` posts
+        self.build_errors: list[PostError | str] = []  # raised when the build ends
 
     def on_startup(self, *, command, dirty):
         self.is_serve = command == "serve"
@@ -173,9 +174,11 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 _add(files, File.generated(config, posixpath.join(folder, name),
                                            abs_src_path=str(path)))
         self._add_rich_scripts(files, config)
-        if errors and not self.is_serve:
-            count = f"{len(errors)} problem{'s' if len(errors) > 1 else ''} in the posts"
-            raise PluginError(f"{count}:\n" + "\n".join(f"  {e}" for e in errors))
+        if not self.is_serve:
+            # Reported when the build ends (on_post_build), so that MkDocs' own checks of the
+            # other pages (links outside the posts) come in the same run.
+            self.build_errors = list(errors)
+            return files
         for problem in errors:
             if isinstance(problem, str):  # post errors were logged where they were found
                 log.error(problem)
@@ -239,6 +242,10 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         return server
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.build_errors:
+            errors, self.build_errors = self.build_errors, []
+            count = f"{len(errors)} problem{'s' if len(errors) > 1 else ''} in the posts"
+            raise PluginError(f"{count}:\n" + "\n".join(f"  {e}" for e in errors))
         self._write_aliases(config)
         if self.cache:
             self.cache.prune()
@@ -276,7 +283,8 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 return self.demos.report(match[1], posixpath.dirname(page.file.src_uri), source)
             except PostError as err:
                 if not self.is_serve:
-                    raise PluginError(str(err)) from None
+                    self.build_errors.append(err)
+                    return ""
                 log.error(str(err))
                 return f'!!! failure "Model report"\n\n    {html.escape(str(err))}\n'
 

@@ -210,6 +210,9 @@ def test_every_problem_of_a_post_at_once(site):
     write_nb(site.posts / "2026-01-01-broken.ipynb", nb)
     (site.posts / "2026-01-02-also.md").write_text(
         "---\ntitle: Also\n---\n\n[x](nowhere.md)\n", "utf-8")
+    # Outside the posts folder: MkDocs' own check, reported in the same run.
+    (site.posts / "2026-01-03-fine.md").write_text(
+        "---\ntitle: Fine\n---\n\n[about](../missing-page.md)\n", "utf-8")
     result = site.build(check=False)
     out = result.stdout + result.stderr
     assert result.returncode != 0 and "Traceback" not in out
@@ -218,6 +221,7 @@ def test_every_problem_of_a_post_at_once(site):
     assert "2026-01-01-broken.ipynb, cell 2: links to `missing.png`" in out
     assert "2026-01-01-broken.ipynb, cell 3: " in out and "unknown_tag" in out
     assert "2026-01-02-also.md: links to `nowhere.md`" in out
+    assert "'../missing-page.md'" in out and "not found among documentation files" in out
 
 
 def test_check_fails_where_the_build_fails(tmp_path):
