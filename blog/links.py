@@ -92,10 +92,15 @@ POST_SOURCES = (".ipynb", ".qmd", ".md")
 
 
 def _page_of(candidate: Path) -> Path:
-    """A link to another post's notebook or Quarto file means its page (``x.md`` in the docs,
-    which MkDocs turns into the post's address)."""
+    """A link to another post's notebook or Quarto file, or to its folder, means its page
+    (``x.md`` in the docs, which MkDocs turns into the post's address)."""
     if candidate.suffix in (".ipynb", ".qmd") and candidate.is_file():
         return candidate.with_suffix(".md")
+    if candidate.is_dir():
+        # Quarto links a post by its folder (`../lecture-1`): the page is its index.
+        for name in ("index.qmd", "index.ipynb", "index.md"):
+            if (candidate / name).is_file():
+                return candidate / "index.md"
     return candidate
 
 

@@ -17,8 +17,17 @@ _DISPLAY = re.compile(r"(?<![\\$])\$\$(?!\$)(?P<tex>[^$]+?)(?<!\\)\$\$(?!\$)")
 _INDENTED = re.compile(r"^ {1,3}(?=\$\$)")
 
 
+_REFERENCE = re.compile(r"\\(?:eqref|ref)\{[^{}\n]+\}")
+
+
 def fix_math(text: str, *, notebook: bool) -> str:
-    """Rewrite the ``$$`` math arithmatex would miss in one Markdown text."""
+    """Rewrite the ``$$`` math arithmatex would miss in one Markdown text, and equation
+    references written in the prose (``see \\eqref{eq:loss}``), which MathJax typesets."""
+    if "\\eqref{" in text or "\\ref{" in text:
+        from .links import _edit_outside_code
+
+        text = _edit_outside_code(text, lambda part: _REFERENCE.sub(
+            lambda m: f"\\({m[0]}\\)", part))
     if "$$" not in text:
         return text
     out: list[str] = []

@@ -329,3 +329,13 @@ def test_quarto_figures_mermaid_and_excerpts(site):
     home = site.page("")
     assert "The opening paragraph, shown on the home page." in home
     assert "Second paragraph" not in home
+
+
+def test_quarto_link_to_a_post_folder(site):
+    for name, text in (("lecture-1", "[next](../lecture-2)"), ("lecture-2", "[back](../lecture-1/)")):
+        (site.posts / name).mkdir()
+        (site.posts / name / "index.qmd").write_text(
+            f"---\ntitle: {name}\ndate: 2024-01-0{name[-1]}\n---\n\n{text}\n", "utf-8")
+    site.build()
+    assert 'href="../../02/lecture-2/"' in article(site, "2024/01/01/lecture-1")
+    assert 'href="../../01/lecture-1/"' in article(site, "2024/01/02/lecture-2")

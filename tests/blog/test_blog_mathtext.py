@@ -31,3 +31,9 @@ def test_an_equals_line_inside_display_math_is_no_heading():
     out = demote_headings(body)
     assert out.startswith("## Section") and "\n  = \n" in out and "## f" not in out
     assert '<div class="arithmatex">' in render(out)
+
+
+def test_equation_references_in_prose_are_typeset():
+    out = fix_math("By \\eqref{eq:loss}, and `\\eqref{code}` stays; $\\ref{x}$ too.", notebook=True)
+    assert out == "By \\(\\eqref{eq:loss}\\), and `\\eqref{code}` stays; $\\ref{x}$ too."
+    assert '<span class="arithmatex">\\(\\eqref{eq:loss}\\)</span>' in render(out)
