@@ -332,7 +332,8 @@ def test_quarto_figures_mermaid_and_excerpts(site):
 
 
 def test_quarto_link_to_a_post_folder(site):
-    for name, text in (("lecture-1", "[next](../lecture-2)"), ("lecture-2", "[back](../lecture-1/)")):
+    links = (("lecture-1", "[next](../lecture-2)"), ("lecture-2", "[back](../lecture-1/)"))
+    for name, text in links:
         (site.posts / name).mkdir()
         (site.posts / name / "index.qmd").write_text(
             f"---\ntitle: {name}\ndate: 2024-01-0{name[-1]}\n---\n\n{text}\n", "utf-8")
