@@ -435,7 +435,11 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
         with _EXPORTER_LOCK:  # one exporter per settings: one notebook at a time through it
             exporter, outputs = _exporter(settings)
             outputs.path = str(path)
-            body, resources = exporter.from_notebook_node(nb, resources=resources)
+            with warnings.catch_warnings():
+                # An output only a live notebook can show (Bokeh's JavaScript) renders as
+                # nothing, and nbconvert says so with a stack trace that looks like a crash.
+                warnings.filterwarnings("ignore", "Your element with mimetype", UserWarning)
+                body, resources = exporter.from_notebook_node(nb, resources=resources)
     except PostError:
         raise
     except Exception as err:  # nbconvert raises many types; the author needs the file name
