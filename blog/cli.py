@@ -42,6 +42,7 @@ def cmd_check(args) -> int:
         raise PostError(folder, "is not a folder.", "Pass the folder that holds your posts.")
     sources = [p for p in sorted(folder.rglob("*")) if p.suffix in POST_SUFFIXES and p.is_file()
                and not skipped(p.relative_to(folder))]
+    docs = _docs_dir(Path(args.config))
     problems = 0
     seen: dict[tuple, Path] = {}
     demos = DemoIndex(Path(args.models), Path(args.registry))
@@ -50,7 +51,7 @@ def cmd_check(args) -> int:
         print(f"error: {problem}", file=sys.stderr)
     for source in sources:
         try:
-            post = convert(source, Settings(posts_root=str(folder)))
+            post = convert(source, Settings(posts_root=str(folder), docs_root=docs))
             if post.front.demo:
                 demos.check(source, post.front.demo)
             # The same check the build makes: a report names a bundle that exists.
@@ -71,6 +72,22 @@ def cmd_check(args) -> int:
                 print(f"note:  {source}: {note}", file=sys.stderr)
     print(f"{len(sources)} post(s), {problems} with problems.")
     return 1 if problems else 0
+
+
+def _docs_dir(config: Path) -> str:
+    """The docs folder mkdocs.yml names (links that leave the posts folder point into it), or
+    "" without a config: then such links are left to the build."""
+    import yaml
+
+    class _Loader(yaml.SafeLoader):  # mkdocs.yml's !ENV and !!python/name tags read as null
+        pass
+
+    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    try:
+        data = yaml.load(config.read_text("utf-8"), _Loader) or {}
+    except (OSError, yaml.YAMLError):
+        return ""
+    return str((config.parent / str(data.get("docs_dir") or "docs")).resolve())
 
 
 def cmd_new(args) -> int:
@@ -127,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bundles that `demo:` and model_report may name (default: models)")
     p.add_argument("--registry", default="demos.json",
                    help="deployed demos, written by `python -m demos deploy` (default: demos.json)")
+    p.add_argument("--config", default="mkdocs.yml",
+                   help="the site's config, for links from posts to its other pages "
+                        "(default: mkdocs.yml)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("new", help="start a new notebook post", description=cmd_new.__doc__)

@@ -88,14 +88,18 @@ class Settings:
     posts_dir: str = "posts"  # where posts live in the repository, for the badges
     badges: tuple[str, ...] = ("colab", "github", "binder", "download")  # which badges to show
     posts_root: str = ""  # the posts folder, for site-absolute links; default: the post's folder
+    docs_root: str = ""  # the docs folder, to check links that leave the posts folder
 
     def key(self) -> str:
         # The folder's location changes no conversion (links are rewritten relative to it).
-        data = {k: v for k, v in self.__dict__.items() if k != "posts_root"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("posts_root", "docs_root")}
         return json.dumps(data, sort_keys=True, default=list)
 
     def root(self) -> Path | None:
         return Path(self.posts_root) if self.posts_root else None
+
+    def resolver(self, path: Path) -> Resolver:
+        return Resolver(path, self.root(), Path(self.docs_root) if self.docs_root else None)
 
 
 @dataclass
@@ -154,7 +158,7 @@ def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
     front = problems.run(normalise, path, raw, fallback_title=heading or title_from_name(path)
                          ) or _stand_in(path)
     body = remove_first_heading(body) if heading else _strip_title(body, front.title)
-    resolver = Resolver(path, settings.root())
+    resolver = settings.resolver(path)
     _fix_front_image(front, resolver, path)
     body = _markdown_text(body, path, None, resolver, problems, notebook=False,
                           figures=_is_quarto(path, settings, path.suffix == ".qmd"))
@@ -412,7 +416,7 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
                         and split_yaml_block(first.source.lstrip())[0] is not None)
     # A front-matter problem doesn't stop the checks of the cells: one run reports them all.
     front = problems.run(_take_front_matter, path, nb, settings) or _stand_in(path)
-    resolver = Resolver(path, settings.root())
+    resolver = settings.resolver(path)
     _fix_front_image(front, resolver, path)
     from .quarto import div_balance, render_quarto
 

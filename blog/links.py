@@ -35,15 +35,19 @@ _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 
 COPIED_FROM_NB = "images/copied_from_nb/"  # where fastpages copied a notebook's figures
+GENERATED_PAGES = {"demos.md"}  # pages the site plugin makes, not files in the docs folder
 
 
 class Resolver:
     """Finds the file a post's link target means; ``root`` is the posts folder."""
 
-    def __init__(self, post: Path, root: Path | None = None):
+    def __init__(self, post: Path, root: Path | None = None, docs: Path | None = None):
         self.post = post
         self.folder = post.parent
         self.root = (root or post.parent).resolve()
+        # The docs folder, where the posts folder's pages sit in posts/: targets outside the
+        # posts folder are checked there, as MkDocs will (without it they are left to MkDocs).
+        self.docs = docs
 
     def resolve(self, target: str) -> str | None:
         """The target to publish: the same one, a rewritten one, or None when it is broken."""
@@ -67,7 +71,13 @@ class Resolver:
         if path.startswith("/"):
             return target  # a site page or an old address, which MkDocs leaves as it is
         if not (self.folder / path).resolve().is_relative_to(self.root):
-            return target  # outside the posts folder: MkDocs checks it against the docs
+            if self.docs is None:
+                return target  # outside the posts folder: MkDocs checks it against the docs
+            inside = (self.docs / "posts" / self.folder.resolve().relative_to(self.root)
+                      / unquote(path))
+            inside = Path(os.path.normpath(inside))
+            known = inside.exists() or inside.name in GENERATED_PAGES
+            return target if known and inside.is_relative_to(self.docs.resolve()) else None
         return None
 
     def _candidates(self, path: str):

@@ -86,6 +86,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
             posts_dir=os.path.relpath(self.posts_dir, root).replace(os.sep, "/"),
             badges=tuple(self.config.badges),
             posts_root=str(self.posts_dir),
+            docs_root=str(Path(config.docs_dir).resolve()),
         )
         self.cache = PostCache(root / self.config.cache_dir, settings)
         self.root = root

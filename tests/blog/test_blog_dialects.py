@@ -210,30 +210,36 @@ def test_every_problem_of_a_post_at_once(site):
     write_nb(site.posts / "2026-01-01-broken.ipynb", nb)
     (site.posts / "2026-01-02-also.md").write_text(
         "---\ntitle: Also\n---\n\n[x](nowhere.md)\n", "utf-8")
-    # Outside the posts folder: MkDocs' own check, reported in the same run.
+    # Outside the posts folder: checked against the site's other pages.
     (site.posts / "2026-01-03-fine.md").write_text(
         "---\ntitle: Fine\n---\n\n[about](../missing-page.md)\n", "utf-8")
     result = site.build(check=False)
     out = result.stdout + result.stderr
     assert result.returncode != 0 and "Traceback" not in out
-    assert "4 problems in the posts" in out
+    assert "5 problems in the posts" in out
     assert "2026-01-01-broken.ipynb, cell 1: `date: not a date` is not a date" in out
     assert "2026-01-01-broken.ipynb, cell 2: links to `missing.png`" in out
     assert "2026-01-01-broken.ipynb, cell 3: " in out and "unknown_tag" in out
     assert "2026-01-02-also.md: links to `nowhere.md`" in out
-    assert "'../missing-page.md'" in out and "not found among documentation files" in out
+    assert "2026-01-03-fine.md: links to `../missing-page.md`" in out
 
 
-def test_check_fails_where_the_build_fails(tmp_path):
+def test_check_fails_where_the_build_fails(site):
     import subprocess
     import sys
 
-    (tmp_path / "2026-01-02-also.md").write_text(
-        "---\ntitle: Also\n---\n\n![x](/images/nope.png)\n\n[y](nowhere.md)\n", "utf-8")
-    result = subprocess.run([sys.executable, "-m", "blog", "check", str(tmp_path)],
-                            capture_output=True, text=True)
-    assert result.returncode == 1
-    assert "links to `nowhere.md`" in result.stderr
+    png(site.posts / "images" / "ok.png")
+    (site.posts / "2026-01-02-also.md").write_text(
+        "---\ntitle: Also\n---\n\n![x](/images/nope.png) ![ok](/images/ok.png)\n\n"
+        "[y](nowhere.md) [about](../about.md) [demos](../demos.md) [gone](../gone.md)\n",
+        "utf-8")
+    checked = subprocess.run([sys.executable, "-m", "blog", "check"], cwd=site.root,
+                             capture_output=True, text=True)
+    built = site.build(check=False)
+    assert checked.returncode == 1 and built.returncode == 1
+    for out in (checked.stderr, built.stdout + built.stderr):
+        assert "links to `nowhere.md`" in out
+        assert "gone.md" in out and "about.md" not in out.replace("'../gone.md'", "")
 
 
 def test_settings_posts_root_resolves_site_absolute_paths(tmp_path):
