@@ -10,7 +10,7 @@ DEMO_PORT ?= 7860
 comma := ,
 INSTALLED := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: preview test lint site serve bench clean
+.PHONY: preview test lint site serve bench clean browser-files
 
 # Reinstall when the project's dependencies change; the stamp file records the extras.
 $(INSTALLED): pyproject.toml
@@ -19,13 +19,18 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
-preview: $(INSTALLED) node_modules/.package-lock.json
+preview: $(INSTALLED) browser-files
 	$(BIN)/python scripts/preview.py --host $(HOST) --blog-port $(PORT) --demo-port $(DEMO_PORT)
 
 # Pinned browser files: the widget, Altair and Plotly scripts the site serves, and MathJax for
 # the browser tests (they run offline; the site itself uses a CDN).
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
+
+# The site serves widget and chart scripts from node_modules; without npm (or offline) it names
+# the same pinned versions on a CDN instead, so the blog still builds.
+browser-files:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory node_modules/.package-lock.json || echo "npm ci failed: widgets and charts will load their scripts from a CDN"; else echo "npm not found: widgets and charts will load their scripts from a CDN"; fi
 
 test: $(INSTALLED) node_modules/.package-lock.json
 	$(BIN)/ruff check .
@@ -34,7 +39,7 @@ test: $(INSTALLED) node_modules/.package-lock.json
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 
-site: $(INSTALLED) node_modules/.package-lock.json
+site: $(INSTALLED) browser-files
 	$(BIN)/mkdocs build --strict
 
 bench:
