@@ -163,10 +163,12 @@ def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
     body = _markdown_text(body, path, None, resolver, problems, notebook=False,
                           figures=_is_quarto(path, settings, path.suffix == ".qmd"))
     if executable:
-        body = (f'!!! info "Code shown, not run"\n\n    This post comes from a Quarto file with '
-                f"{executable} executable cell{'s' if executable > 1 else ''}: the code is shown "
-                "here without its output. Render it to a notebook (`quarto convert`) and run it "
-                "to publish the output.\n\n" + body)
+        cells = f"{executable} code cell{'s' if executable > 1 else ''}"
+        body = ('!!! info "Code shown, not run"\n\n    The code in this post is shown without '
+                "its output.\n\n" + body)
+        front.notes.append(
+            f"has {cells} that Quarto would run; they are shown, not run, here. To publish "
+            "their output, make the post a notebook (`quarto convert`), run it and save it.")
     problems.raise_any()
     return Post(path, front, _page(front, body, settings, path))
 
@@ -181,6 +183,9 @@ def _markdown_text(text: str, path: Path, cell: int | None, resolver: Resolver,
     from .quarto import render_quarto
 
     text = problems.run(render_liquid, text, path, cell=cell, default=text)
+    if "```{" in text or "~~~{" in text:
+        # Quarto's diagram blocks in a notebook's Markdown ({mermaid}) draw as diagrams.
+        text = _DIAGRAM_FENCE.sub(r"\1\2", text)
     if quarto:
         text = problems.run(render_quarto, text, path, cell=cell, default=text)
     if figures:
@@ -198,6 +203,7 @@ def _markdown_text(text: str, path: Path, cell: int | None, resolver: Resolver,
     return text
 
 
+_DIAGRAM_FENCE = re.compile(r"(?m)^([ \t]*(?:`{3,}|~{3,}))\{(mermaid|dot)\}[ \t]*$")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(?P<text>.+?)(?:[ \t]+#+)?[ \t]*$")
 
 
@@ -467,6 +473,10 @@ def _page(front: FrontMatter, body: str, settings: Settings, path: Path) -> str:
     if front.description:
         parts.append('<p class="post-description" markdown="span">'
                      f"{inline_html(front.description)}</p>\n")
+    if front.authors:
+        # Under the title, as in fastpages' and Quarto's title blocks (and their post lists).
+        parts.append('<p class="post-authors" markdown="span">'
+                     f'By {inline_html(", ".join(front.authors))}</p>\n')
     body = demote_headings(body)
     if MORE not in body:
         # The post list shows everything above this mark: the description, or else the
@@ -475,9 +485,6 @@ def _page(front: FrontMatter, body: str, settings: Settings, path: Path) -> str:
         if lead:
             parts.append(lead + "\n")
         parts.append(f"{MORE}\n")
-    if front.authors:
-        parts.append('<p class="post-authors" markdown="span">'
-                     f'By {inline_html(", ".join(front.authors))}</p>\n')
     badges = _badges(front, settings, path)
     if badges:
         parts.append(badges)

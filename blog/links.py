@@ -28,8 +28,8 @@ _INLINE = re.compile(r"(!?\[(?:[^\[\]\n]|\[[^\]\n]*\])*\]\(\s*)"
 # [label]: target
 _REFERENCE = re.compile(r"^(\s{0,3}\[(?!\^)[^\]\n]+\]:\s*)(<[^>\n]*>|\S+)", re.M)
 # src= / href= attributes of raw HTML that points at files.
-_HTML = re.compile(r"""(<(?:img|a|source|video|audio)\b[^>]*?\s(?:src|href)\s*=\s*)(["'])(.*?)\2""",
-                   re.I | re.S)
+_HTML = re.compile(r"""(<(?:img|a|source|video|audio|iframe|embed)\b[^>]*?\s(?:src|href)\s*=\s*)"""
+                   r"""(["'])(.*?)\2""", re.I | re.S)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
@@ -162,9 +162,9 @@ _MATH = re.compile(r"\$\$.+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)|\\begin\{(\w+\*?)\}.+?\
                    r"|(?<![\\$])\$(?=\S)[^$\n]+?(?<![\s\\])\$(?!\d)", re.S)
 
 
-def _protected(text: str) -> list[tuple[int, int]]:
-    """The spans of a Markdown text that are code or math, sorted."""
-    spans: list[tuple[int, int]] = []
+def _protected(text: str) -> list[tuple[int, int, bool]]:
+    """The spans of a Markdown text that are code or math (True for math), sorted."""
+    spans: list[tuple[int, int, bool]] = []
     fence, start, pos = None, 0, 0
     for line in text.split("\n"):
         marker = _FENCE.match(line)
@@ -173,23 +173,23 @@ def _protected(text: str) -> list[tuple[int, int]]:
             if fence is None:
                 fence, start = token, pos
             elif fence == token:
-                spans.append((start, pos + len(line)))
+                spans.append((start, pos + len(line), False))
                 fence = None
         pos += len(line) + 1
     if fence is not None:
-        spans.append((start, len(text)))
-    for pattern in (_CODE_SPAN, _MATH):
+        spans.append((start, len(text), False))
+    for pattern, is_math in ((_CODE_SPAN, False), (_MATH, True)):
         found = []
         for gap_start, gap_end in _gaps(spans, len(text)):
-            found.extend((m.start() + gap_start, m.end() + gap_start)
+            found.extend((m.start() + gap_start, m.end() + gap_start, is_math)
                          for m in pattern.finditer(text[gap_start:gap_end]))
         spans = sorted(spans + found)
     return spans
 
 
-def _gaps(spans: list[tuple[int, int]], size: int):
+def _gaps(spans: list[tuple[int, int, bool]], size: int):
     last = 0
-    for start, end in spans:
+    for start, end, _ in spans:
         if start > last:
             yield last, start
         last = max(last, end)
@@ -197,17 +197,18 @@ def _gaps(spans: list[tuple[int, int]], size: int):
         yield last, size
 
 
-def _edit_outside_code(text: str, apply) -> str:
-    """``apply`` to the parts of a text that are neither code nor math."""
+def _edit_outside_code(text: str, apply, math=None) -> str:
+    """``apply`` to the parts of a text that are neither code nor math; ``math(span, text,
+    start)``, when given, to the math spans."""
     if "`" not in text and "$" not in text and "\\" not in text and "~~~" not in text:
         return apply(text)
-    spans = _protected(text)
     parts, last = [], 0
-    for start, end in spans:
+    for start, end, is_math in _protected(text):
         if start < last:
             continue
         parts.append(apply(text[last:start]))
-        parts.append(text[start:end])
+        span = text[start:end]
+        parts.append(math(span, text, start) if math and is_math else span)
         last = end
     parts.append(apply(text[last:]))
     return "".join(parts)

@@ -870,7 +870,8 @@ def div_balance(text: str) -> int:
 
 # An image alone in its paragraph, with alt text (and maybe {attributes}): pandoc's implicit
 # figure, whose alt text Quarto shows as the caption.
-_FIGURE = re.compile(r"^(?P<image>!\[(?P<alt>[^\]\n]+)\]\([^)\n]+\)(?:\{[^}\n]*\})?)[ \t]*$")
+_FIGURE = re.compile(r"^!\[(?P<alt>(?:[^\[\]\n]|\[[^\]\n]*\])+)\](?P<rest>\([^)\n]+\)"
+                     r"(?:\{[^}\n]*\})?)[ \t]*$")
 
 
 def implicit_figures(text: str) -> str:
@@ -890,9 +891,12 @@ def implicit_figures(text: str) -> str:
         alone = (i == 0 or not lines[i - 1].strip()) and (i + 1 == len(lines)
                                                            or not lines[i + 1].strip())
         if figure and alone:
-            caption = html.escape(figure["alt"], quote=False)
-            out.extend(['<figure markdown="span">', figure["image"],
-                        f"<figcaption>{caption}</figcaption>", "</figure>"])
+            from .inline import plain_text
+
+            # The caption keeps its Markdown (a link, say); the image's alt text is its words.
+            alt = plain_text(figure["alt"]).replace("[", "").replace("]", "")
+            out.extend(['<figure markdown="span">', f"![{alt}]{figure['rest']}",
+                        f'<figcaption markdown="span">{figure["alt"]}</figcaption>', "</figure>"])
         else:
             out.append(line)
     return "\n".join(out)

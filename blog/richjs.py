@@ -191,7 +191,8 @@ INIT_JS = r"""(function () {
     root = root || document;
     each(root, ".nb-vega", function (box, s) {
       var mode = box.getAttribute("data-mode") || "vega-lite";
-      var actions = {export: true, source: false, compiled: false, editor: false};
+      // No actions menu: it is a <details>, which the theme styles as a call-out box.
+      var actions = false;
       return window.vegaEmbed(box.querySelector(".vega-embed"), s,
                               {mode: mode, actions: actions});
     });

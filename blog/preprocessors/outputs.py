@@ -15,6 +15,10 @@ from traitlets import Bool, Int, Unicode
 from ..errors import PostError
 
 # Rich outputs a static page can't run; their text/plain (or HTML) fallback is shown instead.
+BOKEH_PLOT = "application/vnd.bokehjs_exec.v0+json"
+BOKEH_LOAD = "application/vnd.bokehjs_load.v0+json"
+BOKEH_NOTE = ('<p class="nb-widget-note">Interactive Bokeh plot: it is drawn by Bokeh\'s '
+              "JavaScript in a live notebook, so it isn't shown here.</p>")
 _LIVE_ONLY = (
     "application/vnd.jupyter.widget-view+json",
     "application/vnd.jupyter.widget-state+json",
@@ -42,6 +46,14 @@ class OutputPreprocessor(Preprocessor):
                 output["traceback"] = [strip_ansi(line) for line in output.get("traceback", [])]
             elif kind in ("display_data", "execute_result"):
                 data = output.get("data", {})
+                if BOKEH_PLOT in data:
+                    # A Bokeh plot is an empty <div> that BokehJS fills in a live notebook.
+                    output["data"] = {"text/html": BOKEH_NOTE}
+                    self._check_size(output, cell.metadata.get("blog_cell", index + 1))
+                    kept.append(output)
+                    continue
+                if BOKEH_LOAD in data:
+                    continue  # output_notebook()'s loader: nothing to see
                 for mime in _LIVE_ONLY:
                     data.pop(mime, None)
                 if not data:

@@ -346,3 +346,39 @@ def test_quarto_link_to_a_post_folder(site):
     site.build()
     assert 'href="../../02/lecture-2/"' in article(site, "2024/01/01/lecture-1")
     assert 'href="../../01/lecture-1/"' in article(site, "2024/01/02/lecture-2")
+
+
+def test_second_round_of_real_blog_constructs(site):
+    """What a second look at real migrated blogs found: diagrams in notebook cells, iframes
+    at fastpages' depth, Bokeh plots, captions holding links, escapes in Markdown posts."""
+    (site.posts / "images").mkdir()
+    (site.posts / "images" / "graph.html").write_text("<p>an interactive graph</p>", "utf-8")
+    bokeh = new_output("display_data", data={
+        "text/html": '<div class="bk-root" id="abc"></div>',
+        "application/vnd.bokehjs_exec.v0+json": "", "application/javascript": "embed()"},
+        metadata={"application/vnd.bokehjs_exec.v0+json": {"id": "abc"}})
+    load = new_output("display_data", data={
+        "application/vnd.bokehjs_load.v0+json": "", "application/javascript": "load()"})
+    nb = notebook(
+        new_markdown_cell("```{mermaid}\ngraph TD\n  A --> B\n```"),
+        new_markdown_cell('<iframe src="../../../images/graph.html" width="100%"></iframe>'),
+        new_code_cell("output_notebook()", outputs=[load]),
+        new_code_cell("show(p)", outputs=[bokeh]))
+    write_nb(site.posts / "2020-11-01-interactive.ipynb", nb)
+    post = site.posts / "2021-01-01-figs"
+    post.mkdir()
+    png(post / "f.png")
+    (post / "index.md").write_text(
+        "---\ntitle: Figs\n---\n\nI\\'d say \\\"so\\\".\n\n"
+        "![A figure from [the paper](https://example.com)](f.png)\n", "utf-8")
+    site.build()
+    body = article(site, "2020/11/01/interactive")
+    assert '<pre class="mermaid"><code>graph TD' in body
+    src = re.search(r'<iframe src="([^"]+)"', body)[1]
+    assert (site.public / "2020/11/01/interactive" / src).resolve().is_file()
+    assert "Interactive Bokeh plot" in body and "bk-root" not in body
+    figs = article(site, "2021/01/01/figs")
+    assert "I'd say \"so\"." in figs.replace("&quot;", '"').replace("&#39;", "'")
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", figs, re.S)[1]
+    assert '<a href="https://example.com">the paper</a>' in caption
+    assert 'alt="A figure from the paper"' in figs

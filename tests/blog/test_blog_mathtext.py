@@ -37,3 +37,21 @@ def test_equation_references_in_prose_are_typeset():
     out = fix_math("By \\eqref{eq:loss}, and `\\eqref{code}` stays; $\\ref{x}$ too.", notebook=True)
     assert out == "By \\(\\eqref{eq:loss}\\), and `\\eqref{code}` stays; $\\ref{x}$ too."
     assert '<span class="arithmatex">\\(\\eqref{eq:loss}\\)</span>' in render(out)
+
+
+def test_display_math_after_text_and_one_equation_a_line():
+    html = render(fix_math("Thus $$E_{x}\n = 1$$ and so.\nSix:\n$$a$$\n$$b$$\nend", notebook=True))
+    assert html.count('<div class="arithmatex">') == 3 and "$" not in html
+    assert "<p>and so.\nSix:</p>" in html or "and so." in html
+
+
+def test_numbered_equation_in_a_list_item_stays_display_math():
+    html = render(fix_math("- the loss $$L \\tag{2}\\label{eq:l}$$\n- next", notebook=True))
+    item = html[html.index("<li>"):html.index("</li>")]
+    assert '<div class="arithmatex">\\[L \\tag{2}\\label{eq:l}\\]</div>' in item
+
+
+def test_escapes_and_spaced_inline_math_as_jupyter_shows_them():
+    out = fix_math("I\\'d say \\\"hi\\\" \\& \\$5, $ f(x) = c_0,$ and $ 5 and $ 10 `\\'x`",
+                   notebook=True)
+    assert out == "I'd say \"hi\" &amp; \\$5, $f(x) = c_0,$ and $ 5 and $ 10 `\\'x`"
