@@ -20,7 +20,7 @@ from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 
 from . import richjs
 from .cache import PostCache
@@ -210,6 +210,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
             file.dest_uri = url + "index.html" if config.use_directory_urls else url[:-1] + ".html"
             file.url = url if config.use_directory_urls else file.dest_uri
             file.abs_dest_path = os.path.normpath(os.path.join(config.site_dir, file.dest_uri))
+            file.inclusion = InclusionLevel.NOT_IN_NAV  # on purpose: no "not in nav" note
         return files
 
     on_files = CombinedEvent(_convert_posts, _fix_asset_paths)

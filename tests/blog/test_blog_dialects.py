@@ -307,7 +307,8 @@ def test_hidden_post_is_published_but_not_listed(site):
     config.write_text(config.read_text("utf-8").replace(
         "      posts_dir: posts\n", "      posts_dir: posts\n      fastpages_redirects: true\n"),
         "utf-8")
-    site.build()
+    result = site.build()
+    assert "not included in the" not in result.stdout + result.stderr  # no nav note about it
     page = site.page("2020/03/02/hidden")
     assert "Secret but public." in page
     [src] = re.findall(r'<img[^>]+src="([^"]+)"', page)
