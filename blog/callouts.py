@@ -11,12 +11,13 @@ import html
 import re
 from urllib.parse import parse_qs, urlparse
 
+from .fences import code_lines
+
 # The indent lets a call-out sit inside a list item, as it can in Jupyter.
 _CALLOUT = re.compile(r"^(?P<indent>[ \t]*)>\s*(?P<kind>note|tip|important|warning)\s*:\s*"
                       r"(?P<text>.*)$", re.I)
 _EMBED = re.compile(r"^(?P<indent>[ \t]*)>\s*(?P<kind>youtube|twitter)\s*:\s*(?P<url>\S+)\s*$",
                     re.I)
-_FENCE = re.compile(r"^\s*(```|~~~)")
 
 # Material's admonition types; "important" has no style of its own, so it borrows "danger".
 _ADMONITION = {"note": ("note", None), "tip": ("tip", None),
@@ -52,14 +53,11 @@ def convert_callouts(markdown: str) -> str:
     """Rewrite callouts and embeds in a Markdown text; everything else is returned unchanged."""
     out: list[str] = []
     lines = markdown.splitlines()
-    fence: str | None = None
+    code = code_lines(lines)
     i = 0
     while i < len(lines):
         line = lines[i]
-        marker = _FENCE.match(line)
-        if marker:
-            fence = None if fence == marker[1] else (fence or marker[1])
-        if fence:
+        if code[i]:
             out.append(line)
             i += 1
             continue

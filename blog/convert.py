@@ -21,6 +21,7 @@ import yaml
 
 from .callouts import convert_callouts
 from .errors import PostError, Problems
+from .fences import code_lines
 from .frontmatter import (
     FrontMatter,
     load_yaml,
@@ -209,13 +210,9 @@ _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(?P<text>.+?)(?:[ \t]+#+)?[ \t]*$")
 
 def first_heading(text: str) -> str | None:
     """The text of the first ATX heading outside code, any level (a plain post's title)."""
-    fence = None
-    for line in text.splitlines():
-        marker = line.strip()[:3]
-        if marker in ("```", "~~~"):
-            fence = None if fence == marker else (fence or marker)
-            continue
-        if fence is None and (match := _HEADING.match(line)):
+    lines = text.splitlines()
+    for line, code in zip(lines, code_lines(lines), strict=True):
+        if not code and (match := _HEADING.match(line)):
             title = match["text"].strip()
             if len(title) > 1 and title[0] == title[-1] and title[0] in "\"'":
                 title = title[1:-1]  # fastpages quoted its titles
@@ -225,14 +222,9 @@ def first_heading(text: str) -> str | None:
 
 def remove_first_heading(text: str) -> str:
     """The text without the line of its first heading (the one first_heading found)."""
-    fence = None
     lines = text.split("\n")
-    for i, line in enumerate(lines):
-        marker = line.strip()[:3]
-        if marker in ("```", "~~~"):
-            fence = None if fence == marker else (fence or marker)
-            continue
-        if fence is None and _HEADING.match(line) and first_heading(line):
+    for i, (line, code) in enumerate(zip(lines, code_lines(lines), strict=True)):
+        if not code and _HEADING.match(line) and first_heading(line):
             return "\n".join(lines[:i] + lines[i + 1:])
     return text
 
@@ -547,13 +539,10 @@ def demote_headings(body: str) -> str:
 def _tidy(body: str) -> str:
     """Collapse the runs of blank lines the templates leave, except inside fenced code."""
     out: list[str] = []
-    fence = None
     blank = 0
-    for line in body.strip("\n").splitlines():
-        marker = line.strip()[:3]
-        if marker in ("```", "~~~"):
-            fence = None if fence == marker else (fence or marker)
-        if not line.strip() and fence is None:
+    lines = body.strip("\n").splitlines()
+    for line, code in zip(lines, code_lines(lines), strict=True):
+        if not line.strip() and not code:
             blank += 1
             if blank > 1:
                 continue

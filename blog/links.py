@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .errors import PostError
+from .fences import code_lines
 
 # [text](target "title") and ![alt](target): the target is group 2.
 _INLINE = re.compile(r"(!?\[(?:[^\[\]\n]|\[[^\]\n]*\])*\]\(\s*)"
@@ -31,7 +32,6 @@ _REFERENCE = re.compile(r"^(\s{0,3}\[(?!\^)[^\]\n]+\]:\s*)(<[^>\n]*>|\S+)", re.M
 _HTML = re.compile(r"""(<(?:img|a|source|video|audio|iframe|embed)\b[^>]*?\s(?:src|href)\s*=\s*)"""
                    r"""(["'])(.*?)\2""", re.I | re.S)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 
 COPIED_FROM_NB = "images/copied_from_nb/"  # where fastpages copied a notebook's figures
@@ -165,18 +165,16 @@ _MATH = re.compile(r"\$\$.+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)|\\begin\{(\w+\*?)\}.+?\
 def _protected(text: str) -> list[tuple[int, int, bool]]:
     """The spans of a Markdown text that are code or math (True for math), sorted."""
     spans: list[tuple[int, int, bool]] = []
-    fence, start, pos = None, 0, 0
-    for line in text.split("\n"):
-        marker = _FENCE.match(line)
-        if marker:
-            token = marker[1][0] * 3
-            if fence is None:
-                fence, start = token, pos
-            elif fence == token:
-                spans.append((start, pos + len(line), False))
-                fence = None
+    lines = text.split("\n")
+    start, pos = None, 0
+    for line, code in zip(lines, code_lines(lines), strict=True):
+        if code and start is None:
+            start = pos  # a run of fenced lines: one span
+        elif not code and start is not None:
+            spans.append((start, pos - 1, False))
+            start = None
         pos += len(line) + 1
-    if fence is not None:
+    if start is not None:
         spans.append((start, len(text), False))
     for pattern, is_math in ((_CODE_SPAN, False), (_MATH, True)):
         found = []

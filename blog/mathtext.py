@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 
+from .fences import code_lines
+
 _INDENTED = re.compile(r"^ {1,3}(?=\$\$)")
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
 _SPACED_INLINE = re.compile(r"(?<![\\$])\$ +(?P<tex>[^$\n]*?[^\s$\\])\$(?![$\d])")
 _REFERENCE = re.compile(r"\\(?:eqref|ref)\{[^{}\n]+\}")
@@ -44,14 +45,9 @@ def fix_math(text: str, *, notebook: bool) -> str:
 
 def _unindent(text: str) -> str:
     """``  $$`` at the start of a line outside fenced code loses its 1-3 spaces."""
-    out, fence = [], None
-    for line in text.split("\n"):
-        marker = _FENCE.match(line)
-        if marker:
-            token = marker[1][0] * 3
-            fence = None if fence == token else (fence or token)
-        out.append(line if fence or marker else _INDENTED.sub("", line))
-    return "\n".join(out)
+    lines = text.split("\n")
+    return "\n".join(line if code else _INDENTED.sub("", line)
+                     for line, code in zip(lines, code_lines(lines), strict=True))
 
 
 def _prose(part: str) -> str:
