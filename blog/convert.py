@@ -66,10 +66,10 @@ def metadata_files(path: Path, root: Path | None) -> list[Path]:
     return found
 
 
-def _defaults(path: Path, settings: Settings) -> dict:
-    """The front matter the post's folders give it (Quarto's _metadata.yml), merged."""
+def _defaults(files: list[Path]) -> dict:
+    """The front matter a post's folders give it (their _metadata.yml files), merged."""
     merged: dict = {}
-    for file in metadata_files(path, settings.root()):
+    for file in files:
         try:
             text = file.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as err:
@@ -148,7 +148,8 @@ def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
     problems = Problems()
     block, body = split_yaml_block(text)
     raw = problems.run(load_yaml, path, block, default={}) if block is not None else {}
-    raw = {**_defaults(path, settings), **raw}
+    metadata = metadata_files(path, settings.root())
+    raw = {**_defaults(metadata), **raw}
     executable = 0
     if path.suffix == ".qmd":
         from .quarto import qmd_code_cells
@@ -162,7 +163,7 @@ def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
     resolver = settings.resolver(path)
     _fix_front_image(front, resolver, path)
     body = _markdown_text(body, path, None, resolver, problems, notebook=False,
-                          figures=_is_quarto(path, settings, path.suffix == ".qmd"))
+                          figures=_is_quarto(path, metadata, path.suffix == ".qmd"))
     if executable:
         cells = f"{executable} code cell{'s' if executable > 1 else ''}"
         body = ('!!! info "Code shown, not run"\n\n    The code in this post is shown without '
@@ -284,7 +285,7 @@ def _read_notebook(path: Path, text: str):
     return nb
 
 
-def _take_front_matter(path: Path, nb, settings: Settings) -> FrontMatter:
+def _take_front_matter(path: Path, nb, defaults: dict) -> FrontMatter:
     """Read and remove the front-matter cell (Quarto raw cell or fastpages Markdown cell); a
     plain notebook takes its title from its first heading, or else from its file name."""
     raw: dict = {}
@@ -309,17 +310,17 @@ def _take_front_matter(path: Path, nb, settings: Settings) -> FrontMatter:
                 else:
                     del nb.cells[index]
         break
-    raw = {**_defaults(path, settings), **raw}
+    raw = {**defaults, **raw}
     markdown = [c for c in nb.cells if c.cell_type == "markdown" and c.source.strip()]
-    heading = None
+    heading, titled = None, None  # the first heading, and the cell it is in
     if "title" not in raw:
-        heading = next((h for c in markdown if (h := first_heading(c.source))), None)
+        heading, titled = next(((h, c) for c in markdown if (h := first_heading(c.source))),
+                               (None, None))
     front = normalise(path, raw, cell=number if raw else None,
                       fallback_title=heading or title_from_name(path))
     if heading:
         # The heading became the title, which the page shows: it isn't shown twice.
-        cell = next(c for c in markdown if first_heading(c.source))
-        cell.source = remove_first_heading(cell.source)
+        titled.source = remove_first_heading(titled.source)
     else:
         # A first cell that opens with the title's heading loses it.
         first = next((c for c in nb.cells if c.source.strip()), None)
@@ -338,11 +339,11 @@ def _fix_front_image(front: FrontMatter, resolver: Resolver, path: Path) -> None
         front.image = None
 
 
-def _is_quarto(path: Path, settings: Settings, quarto_front_matter: bool) -> bool:
+def _is_quarto(path: Path, metadata: list[Path], quarto_front_matter: bool) -> bool:
     """Whether a post comes from a Quarto blog, whose images alone in a paragraph are captioned
     figures: a .qmd file, a notebook with a raw-cell header, a post folder, _metadata.yml."""
     return (quarto_front_matter or path.stem.lower() == "index"
-            or bool(metadata_files(path, settings.root())))
+            or bool(metadata))
 
 
 def _stand_in(path: Path) -> FrontMatter:
@@ -410,10 +411,11 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
         cell.metadata["blog_cell"] = number  # error messages name the cell as the author sees it
     problems = Problems()
     first = next((c for c in nb.cells if c.source.strip()), None)
-    quarto = _is_quarto(path, settings, first is not None and first.cell_type == "raw"
+    metadata = metadata_files(path, settings.root())
+    quarto = _is_quarto(path, metadata, first is not None and first.cell_type == "raw"
                         and split_yaml_block(first.source.lstrip())[0] is not None)
     # A front-matter problem doesn't stop the checks of the cells: one run reports them all.
-    front = problems.run(_take_front_matter, path, nb, settings) or _stand_in(path)
+    front = problems.run(_take_front_matter, path, nb, _defaults(metadata)) or _stand_in(path)
     resolver = settings.resolver(path)
     _fix_front_image(front, resolver, path)
     from .quarto import div_balance, render_quarto
@@ -448,6 +450,8 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
         raise PostError(path, f"could not be converted: {type(err).__name__}: {err}.") from err
     if across:
         body = render_quarto(body, path)
+    # The browser scripts its widgets and charts need, for the site generator.
+    front.requires = sorted(resources.get("blog_requires") or ())
     assets = dict(resources.get("outputs", {}))
     assets[path.name] = text.encode("utf-8")  # the "download" badge links to the notebook
     if front.image is None:

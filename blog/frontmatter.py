@@ -114,6 +114,7 @@ class FrontMatter:
     demo_embed: bool = False
     hidden_badges: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)  # what was accepted but ignored, for the log
+    requires: list[str] = field(default_factory=list)  # browser scripts (blog.richjs kinds)
 
     def material_meta(self) -> dict[str, Any]:
         """Metadata for mkdocs-material's blog plugin (and the RSS plugin)."""

@@ -64,6 +64,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         self.sources: dict[str, Path] = {}  # a post page's src_uri -> its file in posts/
         self.aliases: dict[Path, list[str]] = {}
         self.rich_kinds: set[str] = set()  # widgets / vega / plotly: what the posts need
+        self.requires: dict[str, list[str]] = {}  # a post page's src_uri -> the kinds it needs
         self.rich_local = False  # their scripts are served from the site (else from a CDN)
         self.hidden: list[tuple[File, object]] = []  # fastpages' `hide: true` posts
         self.build_errors: list[PostError | str] = []  # raised when the build ends
@@ -102,7 +103,8 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         self.posts.clear()
         self.sources.clear()
         self.aliases.clear()
-        self.hidden: list[tuple[File, object]] = []
+        self.hidden = []
+        self.requires.clear()
         errors: list[PostError | str] = []
         self.demos = DemoIndex(self.root / self.config.models_dir,
                                self.root / self.config.demos_registry,
@@ -120,7 +122,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         if workers:
             log.info(f"notebook-posts: converted new and edited posts on {workers} processes "
                      f"in {time.perf_counter() - started:.1f} s")
-        self.rich_kinds: set[str] = set()
+        self.rich_kinds = set()
         for source in sources:
             rel = source.relative_to(self.posts_dir).as_posix()
             if source.suffix not in POST_SUFFIXES:
@@ -165,8 +167,8 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 _add(files, file)
             self.posts[source] = file
             self.sources[file.src_uri] = source
-            if source.suffix == ".ipynb":
-                self.rich_kinds |= richjs.kinds_in(post.page.read_text("utf-8"))
+            self.rich_kinds.update(post.front.requires)
+            self.requires[file.src_uri] = post.front.requires
             self.aliases[source] = list(post.front.aliases)
             if self.config.fastpages_redirects:
                 self.aliases[source].append(fastpages_url(post.front, source))
@@ -219,7 +221,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         markdown = self._demo_markdown(markdown, page)
         if page.file.src_uri in self.sources:
             markdown = rewrite_html_targets(markdown, lambda t: _html_target(t, page, files))
-        kinds = richjs.kinds_in(markdown) if page.file.src_uri in self.sources else set()
+        kinds = self.requires.get(page.file.src_uri)
         if kinds:
             # The page's scripts, for the template (site/overrides/main.html).
             root = "../" * page.url.count("/")
@@ -341,12 +343,8 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
 
 def _post_url(config: MkDocsConfig, front) -> str:
     """The address Material's blog plugin gives a post (its post_url_format), ending in /."""
-    fmt, date_format, root = "{date}/{slug}", "yyyy/MM/dd", "."
-    for name, plugin in config.plugins.items():
-        if name.split("/")[-1] == "blog" and hasattr(plugin, "config"):
-            fmt = plugin.config.post_url_format
-            date_format = plugin.config.post_url_date_format
-            root = plugin.config.blog_dir
+    blog = _blog_config(config)
+    fmt, date_format, root = blog.post_url_format, blog.post_url_date_format, blog.blog_dir
     date = (date_format.replace("yyyy", f"{front.date:%Y}").replace("MM", f"{front.date:%m}")
             .replace("dd", f"{front.date:%d}"))
     path = fmt.format(date=date, slug=front.slug, file=front.slug,
@@ -400,10 +398,15 @@ def _add(files: Files, file: File) -> None:
 
 def _material_posts_dir(config: MkDocsConfig) -> str:
     """Where Material's blog plugin looks for posts, relative to the docs folder."""
+    blog = _blog_config(config)
+    return posixpath.normpath(blog.post_dir.format(blog=blog.blog_dir))
+
+
+def _blog_config(config: MkDocsConfig):
+    """The config of Material's blog plugin."""
     for name, plugin in config.plugins.items():
         if name.split("/")[-1] == "blog" and hasattr(plugin, "config"):
-            blog_dir = plugin.config.blog_dir
-            return posixpath.normpath(plugin.config.post_dir.format(blog=blog_dir))
+            return plugin.config
     raise PluginError("notebook-posts needs mkdocs-material's blog plugin: add `- blog` "
                       "after `- notebook-posts` under `plugins:` in mkdocs.yml.")
 
