@@ -21,7 +21,7 @@ import yaml
 
 from .callouts import convert_callouts
 from .errors import PostError, Problems
-from .fences import code_lines
+from .fences import MATH, code_lines
 from .frontmatter import (
     FrontMatter,
     load_yaml,
@@ -515,11 +515,9 @@ def demote_headings(body: str) -> str:
         return body
     from markdown_it import MarkdownIt
 
-    from .links import _MATH
-
     # Display math is no Markdown: a line "  =" inside $$ … $$ is no setext underline. Its
     # lines are masked, one for one, so the token's line numbers still fit the body.
-    masked = _MATH.sub(lambda m: "\n".join("M" * bool(line) for line in m[0].split("\n")), body)
+    masked = MATH.sub(lambda m: "\n".join("M" * bool(line) for line in m[0].split("\n")), body)
     tokens = MarkdownIt("commonmark").parse(masked)
     headings = [t for t in tokens if t.type == "heading_open" and t.map]
     if not any(t.tag == "h1" for t in headings):

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .errors import PostError
-from .fences import code_lines
+from .fences import edit_outside_code
 
 # [text](target "title") and ![alt](target): the target is group 2.
 _INLINE = re.compile(r"(!?\[(?:[^\[\]\n]|\[[^\]\n]*\])*\]\(\s*)"
@@ -32,7 +32,6 @@ _REFERENCE = re.compile(r"^(\s{0,3}\[(?!\^)[^\]\n]+\]:\s*)(<[^>\n]*>|\S+)", re.M
 _HTML = re.compile(r"""(<(?:img|a|source|video|audio|iframe|embed)\b[^>]*?\s(?:src|href)\s*=\s*)"""
                    r"""(["'])(.*?)\2""", re.I | re.S)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 
 COPIED_FROM_NB = "images/copied_from_nb/"  # where fastpages copied a notebook's figures
 GENERATED_PAGES = {"demos.md"}  # pages the site plugin makes, not files in the docs folder
@@ -98,9 +97,6 @@ class Resolver:
         yield self.root / path
 
 
-POST_SOURCES = (".ipynb", ".qmd", ".md")
-
-
 def _page_of(candidate: Path) -> Path:
     """A link to another post's notebook or Quarto file, or to its folder, means its page
     (``x.md`` in the docs, which MkDocs turns into the post's address)."""
@@ -148,68 +144,13 @@ def fix_links(markdown: str, resolver: Resolver, path: Path, cell: int | None = 
             return target
         return f"<{new}>" if bracketed else new
 
-    return _edit_outside_code(markdown, lambda text: _fix_line(text, fixed)), problems
+    return edit_outside_code(markdown, lambda text: _fix_line(text, fixed)), problems
 
 
 def _fix_line(text: str, fixed) -> str:
     text = _INLINE.sub(lambda m: m[1] + fixed(m[2]), text)
     text = _REFERENCE.sub(lambda m: m[1] + fixed(m[2]), text)
     return _HTML.sub(lambda m: m[1] + m[2] + fixed(m[3]) + m[2], text)
-
-
-# Math as arithmatex and MathJax read it: `[f(x)](x_i)` inside it is no link.
-_MATH = re.compile(r"\$\$.+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)|\\begin\{(\w+\*?)\}.+?\\end\{\1\}"
-                   r"|(?<![\\$])\$(?=\S)[^$\n]+?(?<![\s\\])\$(?!\d)", re.S)
-
-
-def _protected(text: str) -> list[tuple[int, int, bool]]:
-    """The spans of a Markdown text that are code or math (True for math), sorted."""
-    spans: list[tuple[int, int, bool]] = []
-    lines = text.split("\n")
-    start, pos = None, 0
-    for line, code in zip(lines, code_lines(lines), strict=True):
-        if code and start is None:
-            start = pos  # a run of fenced lines: one span
-        elif not code and start is not None:
-            spans.append((start, pos - 1, False))
-            start = None
-        pos += len(line) + 1
-    if start is not None:
-        spans.append((start, len(text), False))
-    for pattern, is_math in ((_CODE_SPAN, False), (_MATH, True)):
-        found = []
-        for gap_start, gap_end in _gaps(spans, len(text)):
-            found.extend((m.start() + gap_start, m.end() + gap_start, is_math)
-                         for m in pattern.finditer(text[gap_start:gap_end]))
-        spans = sorted(spans + found)
-    return spans
-
-
-def _gaps(spans: list[tuple[int, int, bool]], size: int):
-    last = 0
-    for start, end, _ in spans:
-        if start > last:
-            yield last, start
-        last = max(last, end)
-    if last < size:
-        yield last, size
-
-
-def _edit_outside_code(text: str, apply, math=None) -> str:
-    """``apply`` to the parts of a text that are neither code nor math; ``math(span, text,
-    start)``, when given, to the math spans."""
-    if "`" not in text and "$" not in text and "\\" not in text and "~~~" not in text:
-        return apply(text)
-    parts, last = [], 0
-    for start, end, is_math in _protected(text):
-        if start < last:
-            continue
-        parts.append(apply(text[last:start]))
-        span = text[start:end]
-        parts.append(math(span, text, start) if math and is_math else span)
-        last = end
-    parts.append(apply(text[last:]))
-    return "".join(parts)
 
 
 def fix_image(value: str | None, resolver: Resolver, path: Path, cell: int | None = None
@@ -230,5 +171,5 @@ def rewrite_html_targets(markdown: str, rewrite) -> str:
     generator's adapter does with this."""
     if "<" not in markdown:
         return markdown
-    return _edit_outside_code(
+    return edit_outside_code(
         markdown, lambda text: _HTML.sub(lambda m: m[1] + m[2] + rewrite(m[3]) + m[2], text))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from .fences import code_lines
+from .fences import code_lines, edit_outside_code
 
 _INDENTED = re.compile(r"^ {1,3}(?=\$\$)")
 _LIST_ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
@@ -34,13 +34,11 @@ def fix_math(text: str, *, notebook: bool) -> str:
     """Rewrite the math and escapes Python-Markdown would show differently in one text."""
     if "$" not in text and "\\" not in text:
         return text
-    from .links import _edit_outside_code
-
     if "$$" in text:
         text = _unindent(text)
-        text = _edit_outside_code(text, lambda part: part, math=lambda span, whole, start:
+        text = edit_outside_code(text, lambda part: part, math=lambda span, whole, start:
                                   _display(span, whole, start, notebook))
-    return _edit_outside_code(text, _prose)
+    return edit_outside_code(text, _prose)
 
 
 def _unindent(text: str) -> str:
