@@ -27,3 +27,23 @@ def template(tmp_path_factory) -> Path:
         else:
             shutil.copy(source, root / name)
     return root
+
+
+@pytest.fixture(scope="session")
+def digits_bundle(tmp_path_factory) -> Path:
+    """The digits sample, trained once per test session as a user would (`python -m training
+    digits`), on scikit-learn's images written to a temporary folder. Tests must not change it."""
+    import subprocess
+    import sys
+
+    from training.recipes.digits import write_images
+
+    root = tmp_path_factory.mktemp("digits-sample")
+    data = write_images(root / "data" / "digits").parent
+    out = root / "models" / "digits"
+    done = subprocess.run(
+        [sys.executable, "-m", "training", "digits", "--data-dir", str(data),
+         "--cache-dir", str(root / "cache"), "--output", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out

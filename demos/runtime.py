@@ -36,6 +36,9 @@ FORMAT = "model-bundle/1"
 TASKS = ("image-classification",)
 RESIZE_METHODS = ("squish", "crop", "pad")
 BACKENDS = ("onnx", "torch")
+# "auto" runs model.int8.onnx where training recorded it as preferred (its validation
+# accuracy within half a point of fp32), else model.onnx.
+PRECISIONS = ("auto", "fp32", "int8")
 
 # The endpoint users call: Client(url).predict(handle_file(path), api_name=API_NAME).
 API_NAME = "/predict"
@@ -316,6 +319,12 @@ def read_model_json(folder: Path) -> dict:
         raise _fail(file, "post", "must be a URL string or null")
     if not isinstance(meta.get("metrics") or {}, dict):
         raise _fail(file, "metrics", "must be an object")
+    int8 = meta.get("int8")
+    if int8 is not None:
+        if not isinstance(int8, dict):
+            raise _fail(file, "int8", "must be an object (file, accuracy, preferred)", _REEXPORT)
+        need("file", str, int8, "int8.")
+        need("preferred", bool, int8, "int8.")
     examples = meta.get("examples") or []
     if not isinstance(examples, list):
         raise _fail(file, "examples", "must be a list of {file, label}")
@@ -341,6 +350,7 @@ class Model:
     meta: dict
     backend: str
     _run: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+    weights: str = "model.onnx"  # the file that runs: model.onnx, model.int8.onnx, .safetensors
 
     @property
     def name(self) -> str:
@@ -390,22 +400,43 @@ class Model:
         return {label: float(p) for label, p in zip(self.meta["labels"], probs, strict=True)}
 
 
-def load(path: str | os.PathLike, backend: str = "onnx") -> Model:
+def onnx_file(folder: Path, meta: dict, precision: str = "auto") -> str:
+    """The ONNX file to run: model.int8.onnx when asked for, or when "auto" and training
+    recorded it as preferred and it is present; model.onnx otherwise."""
+    if precision not in PRECISIONS:
+        raise BundleError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    int8 = meta.get("int8") or {}
+    if precision == "int8":
+        if not int8:
+            raise _fail(folder / "model.json", "int8", "missing: this bundle has no int8 model",
+                        "Re-export it with `python -m training` (int8 is on by default)")
+        return int8["file"]
+    if precision == "auto" and int8.get("preferred") and (folder / int8["file"]).is_file():
+        return int8["file"]
+    return "model.onnx"
+
+
+def load(path: str | os.PathLike, backend: str = "onnx", precision: str = "auto") -> Model:
     """Load and validate the bundle in folder `path` for inference.
 
-    backend "onnx" (default) runs model.onnx on ONNX Runtime; "torch" rebuilds the network
-    from model.json's `architecture` and loads model.safetensors. Raises BundleError naming
-    the file and field for anything that doesn't match the contract.
+    backend "onnx" (default) runs the bundle's ONNX model on ONNX Runtime (which file:
+    `onnx_file(precision)`); "torch" rebuilds the network from model.json's `architecture`
+    and loads model.safetensors. Raises BundleError naming the file and field for anything
+    that doesn't match the contract.
     """
     folder = Path(path)
     if backend not in BACKENDS:
         raise BundleError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     meta = read_model_json(folder)
-    run = _onnx_backend(folder, meta) if backend == "onnx" else _torch_backend(folder, meta)
-    model = Model(folder=folder, meta=meta, backend=backend, _run=run)
+    if backend == "onnx":
+        weights = onnx_file(folder, meta, precision)
+        run = _onnx_backend(folder, meta, weights)
+    else:
+        weights = "model.safetensors"
+        run = _torch_backend(folder, meta)
+    model = Model(folder=folder, meta=meta, backend=backend, _run=run, weights=weights)
     # One dry run catches an output size that doesn't match the labels before anyone uploads.
     height, width = meta["input"]["size"]
-    weights = "model.onnx" if backend == "onnx" else "model.safetensors"
     try:
         out = model.logits(np.zeros((1, 3, height, width), dtype=np.float32))
     except BundleError:
@@ -427,10 +458,12 @@ def load(path: str | os.PathLike, backend: str = "onnx") -> Model:
     return model
 
 
-def _onnx_backend(folder: Path, meta: dict) -> Callable[[np.ndarray], np.ndarray]:
+def _onnx_backend(
+    folder: Path, meta: dict, weights: str = "model.onnx"
+) -> Callable[[np.ndarray], np.ndarray]:
     import onnxruntime as ort
 
-    file = folder / "model.onnx"
+    file = folder / weights
     if not file.is_file():
         raise _fail(
             file,
@@ -458,14 +491,14 @@ def _onnx_backend(folder: Path, meta: dict) -> Callable[[np.ndarray], np.ndarray
         raise _fail(
             folder / "model.json",
             "onnx.input",
-            f"is {input_name!r} but model.onnx's inputs are {sorted(inputs)}",
+            f"is {input_name!r} but {weights}'s inputs are {sorted(inputs)}",
             _REEXPORT,
         )
     if output_name not in outputs:
         raise _fail(
             folder / "model.json",
             "onnx.output",
-            f"is {output_name!r} but model.onnx's outputs are {outputs}",
+            f"is {output_name!r} but {weights}'s outputs are {outputs}",
             _REEXPORT,
         )
     shape = inputs[input_name].shape
@@ -476,7 +509,7 @@ def _onnx_backend(folder: Path, meta: dict) -> Callable[[np.ndarray], np.ndarray
         raise _fail(
             folder / "model.json",
             "input.size",
-            f"is {meta['input']['size']} but model.onnx expects {shape}",
+            f"is {meta['input']['size']} but {weights} expects {shape}",
             _REEXPORT,
         )
 

@@ -24,7 +24,7 @@ import torch
 import torchvision
 from safetensors.torch import load_file, save_file
 
-from . import report
+from . import quantize, report
 from .images import IMAGENET_MEAN, IMAGENET_STD, open_rgb
 from .models import architecture, simple_cnn
 
@@ -127,7 +127,7 @@ def write_examples(result, folder: Path, per_class: int) -> list[dict]:
     return examples
 
 
-def model_json(result, examples: list[dict]) -> dict:
+def model_json(result, examples: list[dict], int8: dict | None = None) -> dict:
     config = result.config
     m = result.metrics
     return {
@@ -141,6 +141,7 @@ def model_json(result, examples: list[dict]) -> dict:
         "onnx": {"input": "image", "output": "logits", "opset": OPSET},
         "metrics": {"accuracy": m["accuracy"], "error_rate": m["error_rate"],
                     "valid_loss": m["valid_loss"], "n_valid": m["n_valid"]},
+        **({"int8": int8} if int8 else {}),
         "examples": examples,
         "recipe": config.to_dict(),
         "versions": versions(),
@@ -158,6 +159,17 @@ def _sample_batch(result, n: int = 8) -> torch.Tensor:
     return ((images - mean) / std).contiguous()
 
 
+def write_int8(result, folder: Path) -> dict:
+    """model.int8.onnx beside model.onnx, calibrated on training images; its model.json entry."""
+    config = result.config
+    size = (config.size, config.size)
+    batches = quantize.calibration_batches(result.data.train.images, size,
+                                           config.calibration_images, config.seed)
+    return quantize.write_int8(folder / "model.onnx", folder / quantize.FILE, batches,
+                               result.data.valid.images, result.data.valid.targets,
+                               result.metrics["accuracy"])
+
+
 def export(result, output: str | Path | None = None) -> Path:
     """Write `result` as a bundle at `output` (default: the config's) and return its path."""
     final = Path(output or result.config.output)
@@ -171,9 +183,10 @@ def export(result, output: str | Path | None = None) -> Path:
         model = result.model.to("cpu").eval()
         write_weights(model, spec, tmp / "model.safetensors")
         write_onnx(model, _sample_batch(result), tmp / "model.onnx")
+        int8 = write_int8(result, tmp) if result.config.int8 else None
         examples = write_examples(result, tmp / "examples", result.config.examples_per_class)
-        report.write(result, tmp / "report")
-        content = json.dumps(model_json(result, examples), indent=2) + "\n"
+        report.write(result, tmp / "report", int8)
+        content = json.dumps(model_json(result, examples, int8), indent=2) + "\n"
         (tmp / "model.json").write_text(content)
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; a bundle is meant to be shared
         _swap(tmp, final)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 
 from . import recipes
@@ -98,5 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     note = " (interrupted: best epoch so far)" if result.interrupted else ""
     print(f"accuracy {m['accuracy']:.4f}, error_rate {m['error_rate']:.4f} on {m['n_valid']} "
           f"validation images; trained in {result.seconds:.1f} s{note}")
-    print(f"wrote {path}/ (model.json, model.safetensors, model.onnx, examples/, report/)")
+    int8 = json.loads((path / "model.json").read_text()).get("int8")
+    files = "model.json, model.safetensors, model.onnx, " + ("model.int8.onnx, " if int8 else "")
+    print(f"wrote {path}/ ({files}examples/, report/)")
+    if int8:
+        use = ("the web demo and Spaces use it" if int8["preferred"] else
+               "more than half a point below fp32: the demos use model.onnx")
+        print(f"int8: accuracy {int8['accuracy']:.4f} ({int8['bytes'] / 1e6:.1f} MB, top-1 equal "
+              f"to fp32 on {int8['agreement']:.1%}); {use}")
     return 0

@@ -82,6 +82,8 @@ class Config:
     # --- bundle ---
     output: str = ""  # the bundle folder; default models/<name>/
     examples_per_class: int = 2  # validation images copied into the bundle for the demo
+    int8: bool = True  # also write model.int8.onnx (static int8, smaller and faster for the web)
+    calibration_images: int = 256  # training images that calibrate the int8 model's ranges
     title: str = ""  # the demo's title; defaults to the name
     description: str = ""  # one line shown under the demo's title
     post: str = ""  # the URL of the blog post about this model, if any

@@ -111,10 +111,13 @@ def plot_lr_find(found: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def write(result, folder: Path) -> dict:
-    """Write report/ into `folder`; returns the metrics.json content."""
+def write(result, folder: Path, int8: dict | None = None) -> dict:
+    """Write report/ into `folder`; returns the metrics.json content. `int8` is model.json's
+    entry for model.int8.onnx: its accuracy is reported beside the fp32 one."""
     folder.mkdir(parents=True, exist_ok=True)
     content = metrics_json(result)
+    if int8:
+        content["int8"] = {key: int8[key] for key in ("accuracy", "agreement", "preferred")}
     (folder / "metrics.json").write_text(json.dumps(content, indent=2) + "\n")
     matrix = np.asarray(content["confusion"]["matrix"])
     plot_confusion(matrix, result.labels, folder / "confusion.png")
