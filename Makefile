@@ -22,15 +22,17 @@ $(INSTALLED): pyproject.toml
 preview: $(INSTALLED) browser-files
 	$(BIN)/python scripts/preview.py --host $(HOST) --blog-port $(PORT) --demo-port $(DEMO_PORT)
 
-# Pinned browser files: the widget, Altair and Plotly scripts the site serves, and MathJax for
-# the browser tests (they run offline; the site itself uses a CDN).
+# Pinned browser files: ONNX Runtime Web for the in-browser demos, the widget, Altair and Plotly
+# scripts the site serves, and MathJax for the browser tests (they run offline; the site itself
+# uses a CDN).
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 
 # The site serves widget and chart scripts from node_modules; without npm (or offline) it names
-# the same pinned versions on a CDN instead, so the blog still builds.
+# the same pinned versions on a CDN instead. The in-browser demos need node_modules: without it
+# the build stops and says so.
 browser-files:
-	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory node_modules/.package-lock.json || echo "npm ci failed: widgets and charts will load their scripts from a CDN"; else echo "npm not found: widgets and charts will load their scripts from a CDN"; fi
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory node_modules/.package-lock.json || echo "npm ci failed: the in-browser demos need it; widgets and charts will use a CDN"; else echo "npm not found (install Node.js): the in-browser demos need it; widgets and charts will use a CDN"; fi
 
 test: $(INSTALLED) node_modules/.package-lock.json
 	$(BIN)/ruff check .

@@ -20,6 +20,16 @@ from .errors import PostError
 # {{ model_report("digits") }} on a line of its own, in a post or a page.
 REPORT = re.compile(r"^[ \t]*\{\{\s*model_report\(\s*[\"']([\w.-]+)[\"']\s*\)\s*\}\}[ \t]*$",
                     re.MULTILINE)
+# The in-browser demo pages: demos/NAME/ of the site, sharing one copy of their scripts and
+# of ONNX Runtime Web's files (copied from node_modules, see RUNTIME_FILES).
+WEB_ROOT = "demos"
+ASSETS_DIR = "assets/demo"
+RUNTIME_DIR = "assets/onnxruntime-web"
+PAGE_ASSETS = ("demo.js", "preprocess.mjs", "demo.css")
+# onnxruntime-web's WebAssembly build only (no WebGPU/WebGL): the module, its loader and the
+# SIMD+threads binary, about 14 MB.
+RUNTIME_PACKAGE = "onnxruntime-web"
+RUNTIME_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
 REPORT_IMAGES = (("confusion.png", "Confusion matrix"), ("top_losses.png", "Top losses"),
                  ("lr_find.png", "Learning-rate finder"))
 
@@ -35,6 +45,9 @@ class Demo:
     report: list[str] = field(default_factory=list)  # report images that exist
     bundle: Path | None = None  # None: deployed, but no bundle in models/
     servable: bool = False  # its ONNX weights are here, so the local demo server serves it
+    web_model: str | None = None  # the ONNX file the in-browser page runs (None: no page)
+    web_precision: str = "fp32"
+    int8_accuracy: float | None = None  # model.int8.onnx's own validation accuracy
     space: str | None = None  # OWNER/NAME once deployed
     url: str | None = None  # the Space's page
 
@@ -77,6 +90,11 @@ class DemoIndex:
                 bundle=meta.parent,
                 servable=(meta.parent / "model.onnx").is_file(),
             )
+            demo = self.demos[name]
+            demo.web_model, demo.web_precision = web_model(meta.parent, data)
+            int8 = data.get("int8") if isinstance(data.get("int8"), dict) else {}
+            if isinstance(int8.get("accuracy"), (int, float)):
+                demo.int8_accuracy = float(int8["accuracy"])
 
     def _load_registry(self) -> None:
         if not self.registry.is_file():
@@ -108,7 +126,7 @@ class DemoIndex:
                             "the name.")
 
     def link(self, name: str) -> str | None:
-        """Where the card points: the local demo server in preview, else the Space."""
+        """The Gradio app: the local demo server in preview, else the Space."""
         demo = self.demos.get(name)
         if demo is None:
             return None
@@ -116,8 +134,21 @@ class DemoIndex:
             return f"{self.local_url}{name}/"
         return demo.url
 
-    def embed_src(self, name: str) -> str | None:
+    def page_uri(self, name: str) -> str | None:
+        """The in-browser demo page, relative to the docs folder (None: no ONNX file here)."""
+        demo = self.demos.get(name)
+        return f"{WEB_ROOT}/{name}/index.html" if demo and demo.web_model else None
+
+    def page_link(self, name: str, page_dir: str) -> str | None:
+        uri = self.page_uri(name)
+        return posixpath.relpath(uri, page_dir or ".") if uri else None
+
+    def embed_src(self, name: str, page_dir: str = "") -> str | None:
         demo = self.demos[name]
+        if demo.web_model:
+            # The in-browser page, in an iframe: it keeps its own scripts out of the blog's
+            # (Material's instant navigation never touches it).
+            return self.page_link(name, page_dir)
         if self.local_url and demo.servable:
             return f"{self.local_url}{name}/"
         if demo.space:
@@ -126,20 +157,29 @@ class DemoIndex:
             return f"https://{host}.hf.space"
         return None
 
-    def card(self, name: str, embed: bool) -> str:
+    def card(self, name: str, embed: bool, page_dir: str = "") -> str:
         demo = self.demos[name]
+        page = self.page_link(name, page_dir)
         url = self.link(name)
         accuracy = demo.metrics.get("accuracy")
         detail = f" ({accuracy:.1%} accuracy on the validation set)" if isinstance(
             accuracy, (int, float)) else ""
-        if url:
+        server = "Run it on the local demo server" if self.local_url and demo.servable and \
+            url and url.startswith(self.local_url) else "Run it on Hugging Face Spaces"
+        if page:
+            line = (f"**Try the live demo:** [{_md(demo.title)}]({page})"
+                    f"{{ .md-button .md-button--primary .demo-link }}{_md(detail)}. "
+                    "It runs in your browser.")
+            if url:
+                line += f" [{server}]({url}){{ .demo-space }}"
+        elif url:
             line = (f"**Try the live demo:** [{_md(demo.title)}]({url})"
                     f"{{ .md-button .md-button--primary .demo-link }}{_md(detail)}")
         else:
             line = (f"**Demo:** {_md(demo.title)}{_md(detail)} is not deployed yet: run "
                     f"`python -m demos deploy {name} --space OWNER/{name}`.")
         parts = [f'<div class="demo-card" markdown>\n{line}\n</div>\n']
-        src = self.embed_src(name) if embed else None
+        src = self.embed_src(name, page_dir) if embed else None
         if src:
             parts.append(f'<iframe class="demo-embed" src="{html.escape(src, quote=True)}" '
                          f'title="{html.escape(demo.title, quote=True)} demo" loading="lazy">'
@@ -154,6 +194,8 @@ class DemoIndex:
                             f"{self.models_dir.name}/.",
                             f"Bundles: {known}. Train the model first or fix the name.")
         rows = [("Accuracy", demo.metrics.get("accuracy"), "{:.2%}"),
+                ("Accuracy of the int8 model (the web demo's when within 0.5 points)",
+                 demo.int8_accuracy, "{:.2%}"),
                 ("Error rate", demo.metrics.get("error_rate"), "{:.2%}"),
                 ("Validation loss", demo.metrics.get("valid_loss"), "{:.4f}"),
                 ("Validation images", demo.metrics.get("n_valid"), "{}")]
@@ -208,13 +250,84 @@ class DemoIndex:
             if isinstance(accuracy, (int, float)):
                 facts.append(f"{accuracy:.1%} accuracy")
             lines += [" · ".join(facts), ""]
+            page = self.page_link(demo.name, "")
             url = self.link(demo.name)
+            buttons = []
+            if page:
+                buttons.append(f"[Try it in your browser]({page}){{ .md-button "
+                               ".md-button--primary .demo-page }}")
             if url:
-                lines += [f"[Open the demo]({url}){{ .md-button }}", ""]
-            else:
-                lines += [f"Not deployed yet: `python -m demos deploy {demo.name} "
+                buttons.append(f"[Open the Gradio app]({url}){{ .md-button }}")
+            if buttons:
+                lines += [" ".join(buttons), ""]
+            if not url:
+                lines += [f"Not on Hugging Face yet: `python -m demos deploy {demo.name} "
                           f"--space OWNER/{demo.name}`.", ""]
+            if demo.bundle is not None and not page:
+                lines += [f"No in-browser demo: `{self.models_dir.name}/{demo.name}/` has no "
+                          "ONNX model here (it is git-ignored). Train it again, or commit "
+                          "`model.int8.onnx`.", ""]
         return "\n".join(lines)
+
+    def web_files(self, web_dir: Path, site_root: str) -> tuple[dict[str, Path], dict[str, str]]:
+        """The in-browser demo pages: files copied as they are, and files written here.
+
+        `site_root` is the runtime's folder relative to the docs folder (RUNTIME_DIR)."""
+        copied: dict[str, Path] = {}
+        written: dict[str, str] = {}
+        demos = [d for d in self.demos.values() if d.web_model and d.bundle is not None]
+        if not demos:
+            return copied, written
+        for asset in PAGE_ASSETS:
+            copied[f"{ASSETS_DIR}/{asset}"] = web_dir / asset
+        template = (web_dir / "index.html").read_text("utf-8")
+        for demo in demos:
+            folder = f"{WEB_ROOT}/{demo.name}"
+            up = "../" * (folder.count("/") + 1)
+            copied[f"{folder}/model.json"] = demo.bundle / "model.json"
+            copied[f"{folder}/{demo.web_model}"] = demo.bundle / demo.web_model
+            meta = json.loads((demo.bundle / "model.json").read_text("utf-8"))
+            for example in meta.get("examples") or []:
+                file = example.get("file") if isinstance(example, dict) else None
+                if isinstance(file, str) and (demo.bundle / file).is_file():
+                    copied[f"{folder}/{file}"] = demo.bundle / file
+            report = [f"report/{f}" for f in demo.report if f != "lr_find.png"]
+            for file in report:
+                copied[f"{folder}/{file}"] = demo.bundle / file
+            written[f"{folder}/index.html"] = render_page(template, meta, {
+                "ort": f"{up}{site_root}/",
+                "model": demo.web_model,
+                "precision": demo.web_precision,
+                "bytes": (demo.bundle / demo.web_model).stat().st_size,
+                "space": demo.url,
+                "report": report,
+                "home": up,
+            }, f"{up}{ASSETS_DIR}/")
+        return copied, written
+
+
+
+def web_model(bundle: Path, meta: dict) -> tuple[str | None, str]:
+    """The ONNX file the in-browser page runs, and its precision: model.int8.onnx where
+    training recorded it as preferred (as demos/runtime.py's `onnx_file` decides), else
+    model.onnx; None when neither file is here (weights are git-ignored)."""
+    int8 = meta.get("int8") if isinstance(meta.get("int8"), dict) else {}
+    file = int8.get("file")
+    if int8.get("preferred") is True and isinstance(file, str) and (bundle / file).is_file():
+        return file, "int8"
+    if (bundle / "model.onnx").is_file():
+        return "model.onnx", "fp32"
+    return None, "fp32"
+
+
+def render_page(template: str, meta: dict, config: dict, assets: str) -> str:
+    """demos/web/index.html with the page's settings filled in."""
+    title = str(meta.get("title") or meta.get("name") or "Demo")
+    settings = json.dumps(config).replace("</", "<\\/")  # safe inside <script>
+    return (template.replace("{{TITLE}}", html.escape(title))
+            .replace("{{DESCRIPTION}}", html.escape(str(meta.get("description") or "")))
+            .replace("{{ASSETS}}", html.escape(assets, quote=True))
+            .replace("{{CONFIG}}", settings))
 
 
 def replace_reports(markdown: str, render) -> str:

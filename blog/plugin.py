@@ -25,7 +25,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from . import richjs
 from .cache import PostCache
 from .convert import MORE, POST_SUFFIXES, Settings, skipped
-from .demos import DemoIndex, replace_reports
+from .demos import RUNTIME_DIR, RUNTIME_FILES, RUNTIME_PACKAGE, DemoIndex, replace_reports
 from .errors import PostError, _display, each_error
 from .links import rewrite_html_targets
 
@@ -49,6 +49,10 @@ class NotebookPostsConfig(Config):
     demos_registry = c.Type(str, default="demos.json")  # written by `python -m demos deploy`
     # The local demo server (make preview sets DEMOS_URL): demo cards point there instead.
     demos_url = c.Optional(c.Type(str))
+    # The in-browser demo pages' template, and the npm folder with ONNX Runtime Web; each is
+    # looked for next to mkdocs.yml, then in the repository this plugin comes from.
+    demo_page_dir = c.Type(str, default="demos/web")
+    node_modules = c.Type(str, default="node_modules")
     # A migrated fastpages blog: its old addresses (/CATEGORY/YYYY/MM/DD/slug.html) redirect to
     # the posts' new ones, so links from elsewhere keep working.
     fastpages_redirects = c.Type(bool, default=False)
@@ -112,6 +116,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         errors.extend(self.demos.problems)
         for uri, path in self.demos.published_assets().items():
             _add(files, File.generated(config, uri, abs_src_path=str(path)))
+        errors.extend(self._add_demo_pages(files, config))
         if files.get_file_from_path("demos.md") is None:
             files.append(File.generated(config, "demos.md", content=self.demos.page()))
         seen: dict[tuple[str, str], Path] = {}
@@ -273,11 +278,37 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                      f"{richjs.CDN} (run `npm ci` to serve them from the site)")
         _add(files, File.generated(config, RICH_INIT, content=richjs.INIT_JS))
 
+    def _add_demo_pages(self, files: Files, config: MkDocsConfig) -> list[str]:
+        """demos/NAME/: each bundle's in-browser demo, with ONNX Runtime Web from node_modules."""
+        web_dir = _project_path(self.root, self.config.demo_page_dir)
+        if not any(d.web_model for d in self.demos.demos.values()):
+            return []
+        if not (web_dir / "index.html").is_file():
+            return [f"notebook-posts: the demo page's files are missing from {web_dir} "
+                    "(set `demo_page_dir` in mkdocs.yml to the template's demos/web folder)."]
+        node_modules = _project_path(self.root, self.config.node_modules)
+        runtime = node_modules / RUNTIME_PACKAGE / "dist"
+        missing = [f for f in RUNTIME_FILES if not (runtime / f).is_file()]
+        if missing:
+            return [f"notebook-posts: the in-browser demos need ONNX Runtime Web, but "
+                    f"{runtime} has no {', '.join(missing)}. Run `npm ci` next to "
+                    "package.json (it installs the pinned version), then build again."]
+        for file in RUNTIME_FILES:
+            _add(files, File.generated(config, f"{RUNTIME_DIR}/{file}",
+                                       abs_src_path=str(runtime / file)))
+        copied, written = self.demos.web_files(web_dir, RUNTIME_DIR)
+        for uri, path in copied.items():
+            _add(files, File.generated(config, uri, abs_src_path=str(path)))
+        for uri, content in written.items():
+            _add(files, File.generated(config, uri, content=content))
+        return []
+
     def _demo_markdown(self, markdown: str, page) -> str:
         """The demo card at the top of a post, and model reports wherever they are asked for."""
         name = page.meta.get("demo")
         if isinstance(name, str) and name in self.demos.demos and MORE in markdown:
-            card = self.demos.card(name, bool(page.meta.get("demo_embed")))
+            card = self.demos.card(name, bool(page.meta.get("demo_embed")),
+                                   posixpath.dirname(page.file.src_uri))
             markdown = markdown.replace(MORE, f"{MORE}\n\n{card}", 1)
         source = self.sources.get(page.file.src_uri) or Path(page.file.abs_src_path
                                                               or page.file.src_uri)
@@ -387,6 +418,16 @@ def _join_site(base: str, path: str) -> str:
 
     prefix = urlparse(base).path.rstrip("/") if base.startswith("http") else ""
     return prefix + path
+
+
+def _project_path(root: Path, rel: str) -> Path:
+    """`rel` next to mkdocs.yml, or else in the repository that holds this package (a site
+    folder made elsewhere still finds the template's demos/web and node_modules)."""
+    here = root / rel
+    if here.exists():
+        return here
+    home = Path(__file__).resolve().parent.parent / rel
+    return home if home.exists() else here
 
 
 def _add(files: Files, file: File) -> None:

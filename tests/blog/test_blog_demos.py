@@ -54,13 +54,27 @@ def test_card_links_the_deployed_space(site):
     assert "98.6% accuracy" in html
 
 
-def test_card_points_at_the_local_server_in_preview(site):
+def test_card_points_at_the_in_browser_page_and_the_local_server_in_preview(site):
     (bundle(site) / "model.onnx").write_bytes(b"weights")  # only bundles with weights are served
     post(site, front="demo: digits\ndemo_embed: true")
     site.build(env={"DEMOS_URL": "http://127.0.0.1:7860"})
     html = article(site)
-    assert 'href="http://127.0.0.1:7860/digits/"' in html
-    assert '<iframe class="demo-embed" src="http://127.0.0.1:7860/digits/"' in html
+    # First the page that runs the model in the browser, then the Gradio app.
+    assert re.search(r'href="../../../../demos/digits/"[^>]*>Handwritten digits</a>.*'
+                     r'href="http://127.0.0.1:7860/digits/"[^>]*>Run it on the local demo server',
+                     html, re.S)
+    assert '<iframe class="demo-embed" src="../../../../demos/digits/"' in html
+    assert (site.public / "demos" / "digits" / "model.onnx").read_bytes() == b"weights"
+
+
+def test_without_onnx_weights_the_card_keeps_the_space_and_the_demos_page_says_why(site):
+    bundle(site)
+    (site.root / "demos.json").write_text(json.dumps({"digits": {"space": "jane/digits"}}))
+    post(site, front="demo: digits\ndemo_embed: true")
+    site.build()
+    assert 'href="https://huggingface.co/spaces/jane/digits"' in article(site)
+    assert not (site.public / "demos" / "digits").exists()
+    assert "No in-browser demo" in site.page("demos")
 
 
 def test_embed_uses_the_space_host(site):
@@ -134,3 +148,15 @@ def test_model_report_in_a_code_fence_is_left_alone(site):
     site.build()
     assert "model_report(&quot;anything&quot;)" in article(site) or \
         'model_report("anything")' in article(site)
+
+
+def test_report_shows_the_int8_accuracy_beside_the_full_one(site):
+    folder = bundle(site, accuracy=0.9861)
+    meta = json.loads((folder / "model.json").read_text())
+    meta["int8"] = {"file": "model.int8.onnx", "accuracy": 0.9833, "preferred": True}
+    (folder / "model.json").write_text(json.dumps(meta))
+    post(site, body='{{ model_report("digits") }}')
+    site.build()
+    html = article(site)
+    assert re.search(r"Accuracy</td>\s*<td>98.61%", html)
+    assert re.search(r"Accuracy of the int8 model[^<]*</td>\s*<td>98.33%", html)

@@ -105,9 +105,20 @@ def test_reader_goes_from_home_to_the_demo(preview):
                 image.scroll_into_view_if_needed()
                 expect(image).to_be_visible()
                 assert image.evaluate("img => img.complete && img.naturalWidth") > 0, alt
+            # The card's first link runs the model in the browser, on the blog itself.
             card = page.locator(".demo-card a.demo-link")
-            assert card.get_attribute("href") == f"{preview['demos']}digits/"
+            assert card.get_attribute("href").endswith("demos/digits/")
+            server = page.locator(".demo-card a.demo-space")
+            assert server.get_attribute("href") == f"{preview['demos']}digits/"
             card.click()
+            page.wait_for_url(f"{preview['blog']}demos/digits/")
+            page.wait_for_selector("body[data-state=ready]", timeout=60_000)
+            page.locator("input[type=file]").set_input_files(str(digit))
+            best = page.locator("[data-testid=prediction] > li").first
+            expect(best).to_have_attribute("data-label", "7", timeout=60_000)
+            # Its second link: the same model in the local Gradio app.
+            page.go_back()
+            page.locator(".demo-card a.demo-space").click()
             page.wait_for_url(f"{preview['demos']}digits/**")
             page.locator("input[type=file]").first.set_input_files(str(digit))
             label = page.locator("[data-testid=label-output-value]").first
