@@ -81,6 +81,8 @@ def deploy(
     hardware: str | None = None,
     private: bool = False,
     dry_run: bool = False,
+    static: bool = False,
+    node_modules: str | Path | None = None,
     registry: str | Path | None = Path("."),
     timeout: float = DEFAULT_TIMEOUT,
     poll_interval: float = POLL_INTERVAL,
@@ -89,14 +91,19 @@ def deploy(
 ) -> Deployment:
     """Deploy bundle `models/NAME` to the Space `space` (OWNER/NAME) and wait for it.
 
-    `registry` is the folder holding demos.json (None: don't record). Raises DeployError
-    with a one-line explanation for every failure the user can fix.
+    `static` deploys the in-browser page instead, as a static Space (`sdk: static`, free on
+    every account, no hardware to choose). `registry` is the folder holding demos.json
+    (None: don't record). Raises DeployError with a one-line explanation for every failure
+    the user can fix.
     """
     if not SPACE_ID.match(space):
         raise DeployError(
             f"--space {space!r} is not OWNER/NAME (letters, digits, '-', '_', '.'): "
             f"for example --space your-user-name/{name}."
         )
+    if static and hardware is not None:
+        raise DeployError("--hardware doesn't apply to --static: a static Space runs in the "
+                          "visitor's browser, on no hardware of its own.")
     if hardware is not None and hardware not in HARDWARE_CHOICES:
         raise DeployError(
             f"Unknown hardware {hardware!r}: choose one of {', '.join(HARDWARE_CHOICES)}."
@@ -108,13 +115,18 @@ def deploy(
                 hardware if hardware in space_folder.HARDWARE_CHOICES else NEW_SPACE_HARDWARE
             )
             try:
-                folder = space_folder.build_space(
-                    name, Path(tmp) / "space", models=models, hardware=suggested
-                )
+                if static:
+                    folder = space_folder.build_static_space(
+                        name, Path(tmp) / "space", models=models, node_modules=node_modules
+                    )
+                else:
+                    folder = space_folder.build_space(
+                        name, Path(tmp) / "space", models=models, hardware=suggested
+                    )
             except space_folder.SpaceError as err:
                 raise DeployError(str(err)) from None
             if dry_run:
-                return _dry_run(name, space, folder, hardware, private, echo)
+                return _dry_run(name, space, folder, hardware, private, echo, static)
             result = _deploy(
                 name,
                 space,
@@ -126,6 +138,7 @@ def deploy(
                 poll_interval,
                 settle_seconds,
                 echo,
+                static,
             )
     except DeployError as err:
         # Belt and braces: no message leaves this function with the token in it.
@@ -154,14 +167,15 @@ def _space_urls(endpoint: str, space: str) -> tuple[str, str]:
     return f"{endpoint}/spaces/{space}", f"https://{subdomain}.hf.space"
 
 
-def _dry_run(name, space, folder, hardware, private, echo) -> Deployment:
+def _dry_run(name, space, folder, hardware, private, echo, static=False) -> Deployment:
     from huggingface_hub import constants
 
     url, app_url = _space_urls(constants.ENDPOINT, space)
+    kind = ("a static Space, runs in the browser" if static else
+            f"hardware: {hardware or f'{NEW_SPACE_HARDWARE} if new, unchanged otherwise'}")
     echo(
         f"Dry run: would deploy {name!r} to {url} "
-        f"(hardware: {hardware or f'{NEW_SPACE_HARDWARE} if new, unchanged otherwise'}, "
-        f"{'private' if private else 'public'}), uploading:"
+        f"({kind}, {'private' if private else 'public'}), uploading:"
     )
     for file in folder.files:
         echo(f"  {file}  ({(folder.path / file).stat().st_size:,} bytes)")
@@ -170,7 +184,8 @@ def _dry_run(name, space, folder, hardware, private, echo) -> Deployment:
 
 
 def _deploy(
-    name, space, folder, token, hardware, private, timeout, poll_interval, settle_seconds, echo
+    name, space, folder, token, hardware, private, timeout, poll_interval, settle_seconds, echo,
+    static=False,
 ) -> Deployment:
     from huggingface_hub import HfApi
 
@@ -183,13 +198,13 @@ def _deploy(
         api.create_repo(
             space,
             repo_type="space",
-            space_sdk="gradio",
+            space_sdk="static" if static else "gradio",
             exist_ok=True,
             private=private or None,  # None: the namespace's default visibility
-            space_hardware=hardware or NEW_SPACE_HARDWARE,
+            space_hardware=None if static else hardware or NEW_SPACE_HARDWARE,
         )
         echo(f"{'Updating' if existed else 'Created'} the Space {url}")
-        if existed and hardware is not None:
+        if existed and hardware is not None and not static:
             runtime = api.get_space_runtime(space)
             if (runtime.requested_hardware or runtime.hardware) != hardware:
                 echo(f"Requesting {hardware} hardware")
@@ -395,6 +410,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="create the Space private (an existing Space keeps its visibility)",
     )
     parser.add_argument(
+        "--static",
+        action="store_true",
+        help="deploy the in-browser demo page as a static Space (free on every account; "
+        "needs `npm ci` for ONNX Runtime Web)",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="write the Space folder and list what would be uploaded; needs no token, "
@@ -423,6 +444,7 @@ def run(args: argparse.Namespace) -> int:
         hardware=args.hardware,
         private=args.private,
         dry_run=args.dry_run,
+        static=args.static,
         registry=args.registry,
         timeout=args.timeout,
         echo=lambda line: print(line, flush=True),

@@ -16,11 +16,13 @@ Example:
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -45,6 +47,18 @@ REQUIREMENTS = {
 RUNTIME_SOURCE = Path(__file__).with_name("runtime.py")
 # The bundle files the Space needs; model.safetensors stays behind (no torch on the Space).
 MODEL_FILES = ("model.json", "model.onnx")
+# The in-browser page (demos/web/) and the ONNX Runtime Web files it loads (from npm).
+WEB_SOURCE = Path(__file__).with_name("web")
+WEB_ASSETS = ("demo.js", "preprocess.mjs", "demo.css")
+RUNTIME_PACKAGE = "onnxruntime-web"
+RUNTIME_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
+# A static Space may send these: the page is then cross-origin isolated and ONNX Runtime Web
+# can use two threads (GitHub Pages can't send them, so the blog's copy runs on one).
+ISOLATION_HEADERS = {
+    "cross-origin-embedder-policy": "require-corp",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "cross-origin",
+}
 # Kept out of the Docker build context: nothing the container needs.
 DOCKERIGNORE = "__pycache__/\n*.pyc\n.git/\n.gitattributes\nDockerfile\n.dockerignore\n"
 
@@ -85,27 +99,11 @@ def build_space(
     bundle = Path(models) / name
     meta = _read_bundle(bundle)
     out = Path(out)
-    if out.resolve() == bundle.resolve() or bundle.resolve() in out.resolve().parents:
-        raise SpaceError(f"--out {out} is inside the bundle {bundle}: choose another folder.")
-    if out.exists() and not out.is_dir():
-        raise SpaceError(f"--out {out} is a file: give a folder path.")
-    if out.is_dir() and any(out.iterdir()) and not _looks_like_space(out):
-        raise SpaceError(
-            f"--out {out} is a non-empty folder that isn't a Space folder written by this "
-            "command: choose an empty or new folder."
-        )
-    if (out / ".git").exists():
-        # A clone of the Space's repository: replacing the folder would delete its history.
-        raise SpaceError(
-            f"--out {out} is a git clone; it would be replaced, history included. Write the "
-            "Space to a new folder and copy it in, or use `python -m demos deploy`."
-        )
+    _check_out(out, bundle)
     if not RUNTIME_SOURCE.is_file():
         raise SpaceError(f"{RUNTIME_SOURCE} is missing: the demos package is incomplete.")
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    with _staged(out) as staging:
         requirements = _requirements(meta)
         _copy_model_files(bundle, meta, staging)
         shutil.copy2(RUNTIME_SOURCE, staging / "runtime.py")
@@ -122,14 +120,138 @@ def build_space(
             python = _python_minor(meta)
             (staging / "Dockerfile").write_text(dockerfile_source(python), encoding="utf-8")
             (staging / ".dockerignore").write_text(DOCKERIGNORE, encoding="utf-8")
-        # mkdtemp makes the folder 0700; a Space folder is ordinary content.
-        staging.chmod(0o755)
-        replace_folder(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    files = tuple(sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()))
-    return SpaceFolder(path=out, name=meta["name"], files=files, requirements=requirements)
+    return SpaceFolder(path=out, name=meta["name"], files=_listing(out), requirements=requirements)
+
+
+def build_static_space(
+    name: str,
+    out: str | Path,
+    *,
+    models: str | Path = DEFAULT_MODELS,
+    node_modules: str | Path | None = None,
+    license: str = DEFAULT_LICENSE,  # noqa: A002 (the Spaces YAML field's name)
+) -> SpaceFolder:
+    """Write the in-browser demo page for `models/NAME` as a static Space folder.
+
+    A static Space (`sdk: static`) is free on every account and never sleeps: the model
+    runs in the visitor's browser with ONNX Runtime Web, copied from `node_modules` (`npm
+    ci`). Checked and replaced as a whole, like `build_space`.
+    """
+    bundle = Path(models) / name
+    meta = _read_bundle(bundle)
+    from demos import runtime
+
+    model_file = runtime.onnx_file(bundle, meta)
+    ort = _runtime_folder(node_modules)
+    out = Path(out)
+    _check_out(out, bundle)
+    with _staged(out) as staging:
+        shutil.copy2(bundle / "model.json", staging / "model.json")
+        shutil.copy2(bundle / model_file, staging / model_file)
+        _copy_examples(bundle, meta, staging)
+        report = [f"report/{f}" for f in ("confusion.png", "top_losses.png")
+                  if (bundle / "report" / f).is_file()]
+        for file in report:
+            (staging / "report").mkdir(exist_ok=True)
+            shutil.copy2(bundle / file, staging / file)
+        for asset in WEB_ASSETS:
+            shutil.copy2(WEB_SOURCE / asset, staging / asset)
+        (staging / "ort").mkdir()
+        for file in RUNTIME_FILES:
+            shutil.copy2(ort / file, staging / "ort" / file)
+        config = {
+            "ort": "ort/",
+            "model": model_file,
+            "precision": "int8" if model_file != "model.onnx" else "fp32",
+            "bytes": (bundle / model_file).stat().st_size,
+            "space": None,
+            "report": report,
+            "home": meta.get("post") if str(meta.get("post") or "").startswith("http") else None,
+        }
+        template = (WEB_SOURCE / "index.html").read_text(encoding="utf-8")
+        (staging / "index.html").write_text(render_page(template, meta, config, "./"),
+                                            encoding="utf-8")
+        (staging / "README.md").write_text(static_readme_source(meta, license=license),
+                                           encoding="utf-8")
+    return SpaceFolder(path=out, name=meta["name"], files=_listing(out), requirements={})
+
+
+def render_page(template: str, meta: dict, config: dict, assets: str) -> str:
+    """demos/web/index.html with its settings filled in (the blog's build does the same)."""
+    title = str(meta.get("title") or meta.get("name") or "Demo")
+    settings = json.dumps(config).replace("</", "<\\/")  # safe inside <script>
+    return (template.replace("{{TITLE}}", html.escape(title))
+            .replace("{{DESCRIPTION}}", html.escape(str(meta.get("description") or "")))
+            .replace("{{ASSETS}}", html.escape(assets, quote=True))
+            .replace("{{CONFIG}}", settings))
+
+
+def _runtime_folder(node_modules: str | Path | None) -> Path:
+    """onnxruntime-web's dist/ folder: in --node-modules, ./node_modules or the repository's."""
+    candidates = [Path(node_modules)] if node_modules else [
+        Path("node_modules"), Path(__file__).resolve().parent.parent / "node_modules"]
+    for folder in candidates:
+        dist = folder / RUNTIME_PACKAGE / "dist"
+        if all((dist / f).is_file() for f in RUNTIME_FILES):
+            return dist
+    raise SpaceError(
+        f"ONNX Runtime Web is not installed ({candidates[0] / RUNTIME_PACKAGE / 'dist'} has no "
+        f"{RUNTIME_FILES[-1]}). Run `npm ci` in the repository (it installs the pinned "
+        "version), or pass --node-modules DIR."
+    )
+
+
+def static_readme_source(meta: dict, *, license: str) -> str:  # noqa: A002
+    """README.md of a static Space: the YAML header (sdk: static, isolation headers), a card."""
+    title = str(meta.get("title") or meta["name"])
+    tags = ["onnx", "onnxruntime-web", str(meta.get("task", "image-classification")),
+            "fastai-book"]
+    header = [
+        "---",
+        f"title: {_yaml_str(title)}",
+        "emoji: 🔍",
+        "colorFrom: indigo",
+        "colorTo: blue",
+        "sdk: static",
+        "app_file: index.html",
+        f"license: {_yaml_str(license)}",
+        f"short_description: {_yaml_str(short_description(meta))}",
+        "custom_headers:",
+        *(f"  {key}: {value}" for key, value in ISOLATION_HEADERS.items()),
+        "tags:",
+        *(f"  - {_yaml_str(tag)}" for tag in tags),
+        "---",
+    ]
+    lines = [f"# {title}", ""]
+    if meta.get("description"):
+        lines += [str(meta["description"]), ""]
+    lines += [
+        "The model runs in the visitor's browser with ONNX Runtime Web (WebAssembly): no server,",
+        "no GPU quota, no cold start. A static Space is free on every Hugging Face account.",
+        "",
+        "This folder was written by `python -m demos space --static`; edit the bundle and",
+        "regenerate it rather than editing these files.",
+        "",
+    ]
+    return "\n".join(header) + "\n\n" + "\n".join(lines)
+
+
+def _check_out(out: Path, bundle: Path) -> None:
+    if out.resolve() == bundle.resolve() or bundle.resolve() in out.resolve().parents:
+        raise SpaceError(f"--out {out} is inside the bundle {bundle}: choose another folder.")
+    if out.exists() and not out.is_dir():
+        raise SpaceError(f"--out {out} is a file: give a folder path.")
+    if out.is_dir() and any(out.iterdir()) and not _looks_like_space(out):
+        raise SpaceError(
+            f"--out {out} is a non-empty folder that isn't a Space folder written by this "
+            "command: choose an empty or new folder."
+        )
+    if (out / ".git").exists():
+        # A clone of the Space's repository: replacing the folder would delete its history.
+        raise SpaceError(
+            f"--out {out} is a git clone; it would be replaced, history included. Write the "
+            "Space to a new folder and copy it in, or use `python -m demos deploy`."
+        )
 
 
 def _read_bundle(bundle: Path) -> dict:
@@ -161,17 +283,46 @@ def _read_bundle(bundle: Path) -> dict:
 
 
 def _looks_like_space(folder: Path) -> bool:
-    return (folder / "app.py").is_file() and (folder / "runtime.py").is_file()
+    gradio = (folder / "app.py").is_file() and (folder / "runtime.py").is_file()
+    static = (folder / "index.html").is_file() and (folder / "demo.js").is_file()
+    return gradio or static
 
 
 def _copy_model_files(bundle: Path, meta: dict, staging: Path) -> None:
     for file in MODEL_FILES:
         shutil.copy2(bundle / file, staging / file)
+    # The int8 model, when training recorded it as preferred: the Space's runtime runs it.
+    int8 = meta.get("int8") or {}
+    if int8.get("preferred") and (bundle / int8["file"]).is_file():
+        shutil.copy2(bundle / int8["file"], staging / int8["file"])
+    _copy_examples(bundle, meta, staging)
+
+
+def _copy_examples(bundle: Path, meta: dict, staging: Path) -> None:
     for example in meta.get("examples") or []:
         relative = Path(example["file"])
         target = staging / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(bundle / relative, target)
+
+
+@contextmanager
+def _staged(out: Path):
+    """A temporary folder beside `out` to write into; it replaces `out` when the block ends
+    without an error, and is removed otherwise."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        yield staging
+        staging.chmod(0o755)  # mkdtemp makes it 0700; a Space folder is ordinary content
+        replace_folder(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _listing(folder: Path) -> tuple[str, ...]:
+    return tuple(sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()))
 
 
 def replace_folder(staging: Path, out: Path) -> None:
@@ -377,9 +528,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_LICENSE,
         help="licence identifier for the Space's README",
     )
+    parser.add_argument(
+        "--static",
+        action="store_true",
+        help="write the in-browser demo page instead (sdk: static, free on every account; "
+        "the model runs in the visitor's browser with ONNX Runtime Web, from `npm ci`)",
+    )
+    parser.add_argument(
+        "--node-modules",
+        type=Path,
+        default=None,
+        help="where `npm ci` installed onnxruntime-web (default: ./node_modules, then the "
+        "repository's)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.static:
+        if args.docker:
+            raise SpaceError("--static and --docker don't mix: a static Space has no server.")
+        folder = build_static_space(args.name, args.out, models=args.models,
+                                    node_modules=args.node_modules, license=args.license)
+        print(f"Wrote the static Space for {folder.name!r} to {folder.path} "
+              f"({len(folder.files)} files).")
+        print(f"Try it: python -m http.server -d {folder.path} 8000, then open "
+              "http://127.0.0.1:8000/")
+        return 0
     folder = build_space(
         args.name,
         args.out,

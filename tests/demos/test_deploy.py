@@ -309,3 +309,27 @@ def test_cli_reports_a_user_error_in_one_line(hub, tiny_bundle, tmp_path, monkey
     assert err.startswith("error: Hugging Face rejected the token (401)")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert bad not in out + err
+
+
+def test_deploy_static_creates_a_static_space_with_the_page(hub, run_deploy, tiny_bundle,
+                                                            tmp_path):
+    result, lines = run_deploy(static=True)
+    assert result.stage == "RUNNING"
+    [create] = [r for r in hub.requests if r.path == "/api/repos/create"]
+    assert create.json()["sdk"] == "static"
+    assert "hardware" not in create.json()  # a static Space has none to choose
+    assert not [r for r in hub.requests if r.path.endswith("/hardware")]
+    local = space_folder.build_static_space(tiny_bundle.name, tmp_path / "local",
+                                            models=tiny_bundle.parent)
+    uploaded = hub.spaces["alice/colours"].files
+    assert sorted(uploaded) == list(local.files) == sorted(result.files)
+    for file in local.files:
+        assert uploaded[file] == (local.path / file).read_bytes(), file
+    assert "ort/ort-wasm-simd-threaded.wasm" in hub.spaces["alice/colours"].commits[-1].lfs
+    assert _registry(tmp_path) == {"colours": {"space": "alice/colours", "url": result.url}}
+
+
+def test_deploy_static_refuses_hardware(hub, run_deploy):
+    with pytest.raises(DeployError, match="--hardware doesn't apply to --static"):
+        run_deploy(static=True, hardware="cpu-basic")
+    assert not hub.requests
