@@ -34,6 +34,7 @@ NOT_RUN_HERE = {
     "source .venv/bin/activate": "environment set-up; the test calls the venv's python",
 }
 NETWORK = {"python -m demos deploy bears --space YOUR-NAME/bears",
+           "python -m demos deploy bears --space YOUR-NAME/bears-web --static",
            "python -m training folder data/bears"}
 
 
