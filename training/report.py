@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import matplotlib
+# matplotlib's object-oriented Figure draws straight to a file, with no pyplot and no global
+# backend switch: `import training` in a notebook leaves its inline figures alone.
+import numpy as np
+import torch
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only: never open a window, works on servers and in CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from .images import open_rgb  # noqa: E402
+from .images import open_rgb
 
 
 def confusion(targets: torch.Tensor, preds: torch.Tensor, n: int) -> np.ndarray:
@@ -53,7 +52,8 @@ def metrics_json(result) -> dict:
 def plot_confusion(matrix: np.ndarray, labels: list[str], path: Path) -> None:
     n = len(labels)
     side = min(max(4.0, 0.35 * n + 2), 16)
-    fig, ax = plt.subplots(figsize=(side, side), dpi=100)
+    fig = Figure(figsize=(side, side), dpi=100)
+    ax = fig.subplots()
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(n), labels, rotation=90 if n > 6 else 0)
     ax.set_yticks(range(n), labels)
@@ -68,7 +68,6 @@ def plot_confusion(matrix: np.ndarray, labels: list[str], path: Path) -> None:
                         color="white" if matrix[i, j] > top / 2 else "black")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def plot_top_losses(result, path: Path, k: int = 9) -> None:
@@ -77,7 +76,8 @@ def plot_top_losses(result, path: Path, k: int = 9) -> None:
     order = torch.argsort(losses, descending=True)[:k].tolist()
     cols = 3
     rows = max(1, (len(order) + cols - 1) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 3.2, rows * 3.4), dpi=100)
+    fig = Figure(figsize=(cols * 3.2, rows * 3.4), dpi=100)
+    axes = fig.subplots(rows, cols)
     axes = np.atleast_1d(axes).ravel()
     for ax in axes:
         ax.axis("off")
@@ -90,13 +90,13 @@ def plot_top_losses(result, path: Path, k: int = 9) -> None:
     fig.suptitle("Prediction/Actual/Loss/Probability")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def plot_lr_find(found: dict, path: Path) -> None:
     lrs, losses = found["lrs"], found["losses"]
     end = max(len(lrs) - 5, 1)  # fastai hides the last points, where the loss explodes
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    fig = Figure(figsize=(6, 4), dpi=100)
+    ax = fig.subplots()
     ax.plot(lrs[:end], losses[:end])
     ax.set_xscale("log")
     ax.set_xlabel("Learning rate")
@@ -108,7 +108,6 @@ def plot_lr_find(found: dict, path: Path) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def write(result, folder: Path, int8: dict | None = None) -> dict:

@@ -1,0 +1,28 @@
+"""Importing the packages changes no global state: a notebook that imports `training` keeps
+its inline figures, and importing `demos.runtime` leaves Pillow's limits alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_notebook_that_imports_training_still_shows_its_figures(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+                                  "import training, training.report"),
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\n"
+                                  "plt.plot([1, 3, 2]);\nplt.show()"),
+    ]
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = nb.cells[1].outputs
+    assert any("image/png" in out.get("data", {}) for out in outputs), outputs
