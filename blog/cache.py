@@ -103,10 +103,11 @@ class PostCache:
         ``get`` calls that follow find them; returns how many processes ran (0: none did).
 
         A cold build of many notebooks is mostly nbconvert's work, which a process pool
-        spreads over the cores. Only on Linux and only while this process runs one thread
-        (forking a threaded process, such as ``mkdocs serve`` between rebuilds, risks a
-        deadlock); elsewhere, and for a post or two, ``get`` converts them one by one. A post
-        that fails here is left for ``get``, which raises its error.
+        spreads over the cores (on Linux; elsewhere, and for a post or two, ``get`` converts
+        them one by one). Forked workers start fastest, inheriting the imported modules, but
+        forking a process that runs other threads (``mkdocs serve``'s server, tqdm's monitor)
+        risks a deadlock on a lock one of them held: then a fork server, started afresh,
+        makes the workers. A post that fails here is left for ``get``, which raises its error.
         """
         missing = []
         for source in sources:
@@ -114,8 +115,7 @@ class PostCache:
             if not (self.root / key / "post.json").is_file():
                 missing.append(source)
         workers = min(workers or _cores(), len(missing))
-        if (workers < 2 or len(missing) < MIN_PARALLEL or sys.platform != "linux"
-                or threading.active_count() > 1):
+        if workers < 2 or len(missing) < MIN_PARALLEL or sys.platform != "linux":
             return 0
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -123,7 +123,11 @@ class PostCache:
 
         if any(s.suffix == ".ipynb" for s in missing):
             import nbconvert  # noqa: F401  (imported once here, shared by the forked workers)
-        context = multiprocessing.get_context("fork")
+        if threading.active_count() == 1:
+            context = multiprocessing.get_context("fork")
+        else:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["blog.cache"])
         try:
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
                 list(pool.map(_convert_one, [self.root] * len(missing),

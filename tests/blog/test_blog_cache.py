@@ -102,3 +102,24 @@ def test_a_dead_worker_falls_back_to_converting_in_process(tmp_path, monkeypatch
     assert cache.convert_missing(posts, workers=2) == 0
     for n, source in enumerate(posts):
         assert f"Post number {n}." in cache.get(source).page.read_text("utf-8")
+
+
+@LINUX
+def test_the_pool_runs_while_other_threads_do(tmp_path):
+    """A foreign thread (tqdm's monitor, mkdocs serve's server) no longer turns the pool off:
+    the workers come from a fork server instead of a fork of this threaded process."""
+    import threading
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        posts = [write_nb(tmp_path / f"2026-01-{n + 1:02d}-p{n}.ipynb", figure_notebook(n))
+                 for n in range(4)]
+        cache = PostCache(tmp_path / "cache", Settings())
+        assert cache.convert_missing(posts, workers=2) == 2
+        for n, source in enumerate(posts):
+            assert f"Post number {n}." in cache.get(source).page.read_text("utf-8")
+    finally:
+        stop.set()
+        thread.join()
