@@ -46,4 +46,5 @@ def digits_bundle(tmp_path_factory) -> Path:
          "--cache-dir", str(root / "cache"), "--output", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+    (root / "train-stdout.txt").write_text(done.stdout)  # the progress table, for its test
     return out

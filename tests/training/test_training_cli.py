@@ -122,20 +122,24 @@ def digits_dir(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_digits_recipe_end_to_end(digits_dir, tmp_path):
-    """The README's main job: offline, under a minute on 2 cores, >= 98.5% accuracy."""
-    started = time.time()
-    out = tmp_path / "models" / "digits"
-    done = run_cli("digits", "--data-dir", digits_dir, "--cache-dir", tmp_path / "cache",
-                   "--output", out, timeout=300)
-    seconds = time.time() - started
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "epoch  train_loss  valid_loss  error_rate" in " ".join(done.stdout.split("  "))\
-        or "train_loss" in done.stdout
-    meta = json.loads((out / "model.json").read_text())
+def test_digits_recipe_end_to_end(digits_bundle):
+    """The README's main job, offline on 2 cores, >= 98.5% accuracy, with fastai's progress
+    table: a header, then one row per epoch whose error rate matches the history."""
+    stdout = (digits_bundle.parent.parent / "train-stdout.txt").read_text()
+    meta = json.loads((digits_bundle / "model.json").read_text())
+    assert re.search(r"^\s+epoch\s+train_loss\s+valid_loss\s+error_rate\s+time$", stdout, re.M)
+    rows = re.findall(r"^\s+(\d+)\s+(\d+\.\d{6})\s+(\d+\.\d{6})\s+(\d+\.\d{6})\s+\d\d:\d\d$",
+                      stdout.replace("\r", "\n"), re.M)
+    epochs = meta["recipe"]["epochs"]
+    assert [int(r[0]) for r in rows] == list(range(epochs)), rows
+    metrics = json.loads((digits_bundle / "report" / "metrics.json").read_text())
+    assert [float(r[3]) for r in rows] == pytest.approx(
+        [h["error_rate"] for h in metrics["history"]][-epochs:], abs=1e-6)
     assert meta["metrics"]["accuracy"] >= 0.985, meta["metrics"]
     assert meta["metrics"]["n_valid"] == 359 and meta["labels"] == list("0123456789")
-    assert len(list((digits_dir / "digits").rglob("*.png"))) == 1797
+    data = digits_bundle.parent.parent / "data" / "digits"
+    assert len(list(data.rglob("*.png"))) == 1797
+    seconds = metrics["train_seconds"]
     print(f"digits: accuracy {meta['metrics']['accuracy']:.4f} in {seconds:.1f} s wall")
 
 
