@@ -48,7 +48,7 @@ bench:
 	$(MAKE) EXTRAS=site,train,demo,dev,bench $(VENV)/.installed-site-train-demo-dev-bench
 	$(BIN)/python bench/train.py
 	$(BIN)/python bench/site.py
-	if [ -f bench/demo.py ]; then $(BIN)/python bench/demo.py; fi
+	$(BIN)/python bench/demo.py
 	$(BIN)/python bench/report.py
 
 clean:

@@ -12,7 +12,7 @@ import importlib
 import sys
 from types import ModuleType
 
-# Subcommand -> module. Modules that don't exist yet are left out of the CLI.
+# Subcommand -> module.
 COMMANDS = {
     "serve": "demos.serve",
     "space": "demos.space",
@@ -32,16 +32,7 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
 
 
 def load_commands() -> dict[str, ModuleType]:
-    commands = {}
-    for name, module_name in COMMANDS.items():
-        try:
-            commands[name] = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            # Only a missing command module is skipped; a missing dependency inside one
-            # is a real error and propagates.
-            if error.name != module_name:
-                raise
-    return commands
+    return {name: importlib.import_module(module) for name, module in COMMANDS.items()}
 
 
 def build_parser(commands: dict[str, ModuleType] | None = None) -> argparse.ArgumentParser:

@@ -38,8 +38,8 @@ class Config:
     label_regex: str = r"^(.+)_\d+\.jpg$"  # with labels_from=regex: group 1 of a file-name match
     valid_pct: float = 0.2  # the share of images held out for validation (random, seeded split)
     seed: int = 42  # seeds the split, the weights of new layers and the augmentation
-    data_dir: str = "data"  # where recipes put downloaded or generated data sets
-    cache_dir: str = ".cache/training"  # decoded, resized images for later runs; "" for none
+    data_dir: str = DEFAULT_DATA_DIR  # where recipes put downloaded or generated data sets
+    cache_dir: str = DEFAULT_CACHE_DIR  # decoded, resized images for later runs; "" for none
     # --- images ---
     size: int = 224  # the training and validation image size (square), in pixels
     resize: str = "squish"  # the validation resize: squish, crop or pad (models/README.md)

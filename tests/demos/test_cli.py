@@ -39,11 +39,6 @@ def test_help_shows_defaults(capsys):
         assert default in out
 
 
-def test_missing_command_modules_are_skipped(monkeypatch):
-    monkeypatch.setitem(cli.COMMANDS, "later", "demos.not_written_yet")
-    assert "later" not in cli.load_commands()
-
-
 def test_missing_dependency_inside_a_command_is_an_error(monkeypatch, tmp_path):
     (tmp_path / "demos_broken_command.py").write_text("import package_that_is_not_there\n")
     monkeypatch.syspath_prepend(str(tmp_path))

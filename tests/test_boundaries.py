@@ -1,0 +1,76 @@
+"""The package boundaries of ../shared/ARCHITECTURE.md, read from every module's imports.
+
+- blog never imports torch, gradio, training or demos: the site builds with the `site` extra;
+- demos never imports training: it only reads bundles;
+- training never imports demos or blog;
+- the Space's runtime (demos/runtime.py, copied into Space folders) imports nothing from this
+  repository, and torch only inside the optional PyTorch backend's functions.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = {
+    "blog": {"torch", "torchvision", "gradio", "gradio_client", "training", "demos",
+             "onnxruntime", "safetensors"},
+    "demos": {"training", "blog"},
+    "training": {"demos", "blog", "gradio"},
+}
+
+
+def imports(path: Path, *, top_level_only: bool = False) -> dict[str, int]:
+    """{top-level package name: first line} of every import in the module (relative imports
+    left out: they stay inside the package)."""
+    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    nodes = tree.body if top_level_only else ast.walk(tree)
+    found: dict[str, int] = {}
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        for name in names:
+            found.setdefault(name.split(".")[0], node.lineno)
+    return found
+
+
+def modules(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_packages_keep_to_their_boundaries(package):
+    assert modules(package), f"no modules found in {package}/"
+    broken = [f"{path.relative_to(ROOT)}:{line} imports {name}"
+              for path in modules(package)
+              for name, line in imports(path).items() if name in FORBIDDEN[package]]
+    assert not broken, "\n".join(broken)
+
+
+def test_the_space_runtime_is_self_contained():
+    runtime = ROOT / "demos" / "runtime.py"
+    # The standard library, and what a Space's requirements.txt installs (torch only for the
+    # optional backend, never in a Space).
+    allowed = set(sys.stdlib_module_names) | {"numpy", "PIL", "onnxruntime", "gradio", "torch",
+                                              "torchvision", "safetensors", "spaces"}
+    outside = {name: line for name, line in imports(runtime).items() if name not in allowed}
+    assert not outside, f"demos/runtime.py must stay self-contained: {outside}"
+    # torch only inside functions (the optional backend), never when the module loads.
+    at_load = imports(runtime, top_level_only=True)
+    assert not {"torch", "safetensors", "gradio"} & set(at_load), at_load
+
+
+def test_the_checker_sees_imports(tmp_path):
+    """The checks above can fail: a module importing torch inside a function is caught."""
+    module = tmp_path / "m.py"
+    module.write_text("import os\n\ndef f():\n    from torch import nn\n    import demos.runtime\n")
+    assert imports(module) == {"os": 1, "torch": 4, "demos": 5}
+    assert imports(module, top_level_only=True) == {"os": 1}
