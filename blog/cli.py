@@ -14,8 +14,9 @@ from pathlib import Path
 
 import nbformat
 
+from .checks import check_post
 from .convert import POST_SUFFIXES, Settings, convert, skipped
-from .demos import DemoIndex, replace_reports
+from .demos import DemoIndex
 from .errors import PostError
 from .frontmatter import slugify
 
@@ -37,31 +38,24 @@ def cmd_convert(args) -> int:
 def cmd_check(args) -> int:
     """Convert every post in the folder and report each problem, the demos and model reports
     they name included; exit 1 if there is any."""
-    folder = Path(args.posts_dir)
+    docs, site = _site_settings(Path(args.config))
+    folder = Path(args.posts_dir or site.get("posts_dir") or "posts")
+    models = Path(args.models or site.get("models_dir") or "models")
+    registry = Path(args.registry or site.get("demos_registry") or "demos.json")
     if not folder.is_dir():
         raise PostError(folder, "is not a folder.", "Pass the folder that holds your posts.")
     sources = [p for p in sorted(folder.rglob("*")) if p.suffix in POST_SUFFIXES and p.is_file()
                and not skipped(p.relative_to(folder))]
-    docs = _docs_dir(Path(args.config))
     problems = 0
-    seen: dict[tuple, Path] = {}
-    demos = DemoIndex(Path(args.models), Path(args.registry))
+    seen: dict[tuple[str, str], Path] = {}
+    demos = DemoIndex(models, registry)
     for problem in demos.problems:
         problems += 1
         print(f"error: {problem}", file=sys.stderr)
     for source in sources:
         try:
             post = convert(source, Settings(posts_root=str(folder), docs_root=docs))
-            if post.front.demo:
-                demos.check(source, post.front.demo)
-            # The same check the build makes: a report names a bundle that exists.
-            replace_reports(post.markdown, lambda m, s=source: demos.report(m[1], "", s))
-            key = (post.front.date, post.front.slug)
-            if key in seen:
-                raise PostError(source, f"has the same date and slug `{post.front.slug}` as "
-                                f"{seen[key]}, so both would be published at one address.",
-                                "Rename one of the files or set `slug:` in its front matter.")
-            seen[key] = source
+            check_post(source, post, seen, demos)
         except PostError as err:
             problems += 1
             print(f"error: {err}", file=sys.stderr)
@@ -74,9 +68,10 @@ def cmd_check(args) -> int:
     return 1 if problems else 0
 
 
-def _docs_dir(config: Path) -> str:
-    """The docs folder mkdocs.yml names (links that leave the posts folder point into it), or
-    "" without a config: then such links are left to the build."""
+def _site_settings(config: Path) -> tuple[str, dict]:
+    """The docs folder mkdocs.yml names (links that leave the posts folder point into it; ""
+    without a config: then such links are left to the build), and the notebook-posts
+    plugin's settings there (posts_dir, models_dir, demos_registry), as the build reads them."""
     import yaml
 
     class _Loader(yaml.SafeLoader):  # mkdocs.yml's !ENV and !!python/name tags read as null
@@ -86,8 +81,16 @@ def _docs_dir(config: Path) -> str:
     try:
         data = yaml.load(config.read_text("utf-8"), _Loader) or {}
     except (OSError, yaml.YAMLError):
-        return ""
-    return str((config.parent / str(data.get("docs_dir") or "docs")).resolve())
+        return "", {}
+    plugin: dict = {}
+    for entry in data.get("plugins") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("notebook-posts"), dict):
+            plugin = entry["notebook-posts"]
+    docs = str((config.parent / str(data.get("docs_dir") or "docs")).resolve())
+    # Folders in the plugin's settings are relative to mkdocs.yml.
+    settings = {key: str(config.parent / str(plugin[key]))
+                for key in ("posts_dir", "models_dir", "demos_registry") if plugin.get(key)}
+    return docs, settings
 
 
 def cmd_new(args) -> int:
@@ -139,14 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("check", help="validate every post", description=cmd_check.__doc__)
-    p.add_argument("posts_dir", nargs="?", default="posts", help="folder of posts (default: posts)")
-    p.add_argument("--models", default="models",
-                   help="bundles that `demo:` and model_report may name (default: models)")
-    p.add_argument("--registry", default="demos.json",
-                   help="deployed demos, written by `python -m demos deploy` (default: demos.json)")
+    p.add_argument("posts_dir", nargs="?", default=None,
+                   help="folder of posts (default: the plugin's posts_dir in --config, else posts)")
+    p.add_argument("--models", default=None,
+                   help="bundles that `demo:` and model_report may name (default: the plugin's "
+                        "models_dir in --config, else models)")
+    p.add_argument("--registry", default=None,
+                   help="deployed demos, written by `python -m demos deploy` (default: the "
+                        "plugin's demos_registry in --config, else demos.json)")
     p.add_argument("--config", default="mkdocs.yml",
-                   help="the site's config, for links from posts to its other pages "
-                        "(default: mkdocs.yml)")
+                   help="the site's config: its docs folder (for links from posts to its other "
+                        "pages) and the notebook-posts plugin's settings (default: mkdocs.yml)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("new", help="start a new notebook post", description=cmd_new.__doc__)

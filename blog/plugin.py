@@ -24,6 +24,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 
 from . import richjs
 from .cache import PostCache
+from .checks import check_post
 from .convert import MORE, POST_SUFFIXES, Settings, skipped
 from .demos import RUNTIME_DIR, RUNTIME_FILES, RUNTIME_PACKAGE, DemoIndex, replace_reports
 from .errors import PostError, _display, each_error
@@ -137,18 +138,10 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 continue
             try:
                 post = self.cache.get(source)
-                # Two posts clash when they get the same address (date and slug).
-                key = (post.front.date.isoformat(), post.front.slug)
-                if key in seen:
-                    raise PostError(source, f"has the same date and slug `{post.front.slug}` as "
-                                    f"{seen[key].relative_to(self.posts_dir.parent)}, so both "
-                                    "would be published at one address.",
-                                    "Rename one of the files or set `slug:` in its front matter.")
-                seen[key] = source
                 for note in post.front.notes:
                     log.info(f"notebook-posts: {_display(source)}: {note}")
-                if post.front.demo:
-                    self.demos.check(source, post.front.demo)
+                # Model reports are checked where they are rendered (on_page_markdown).
+                check_post(source, post, seen, self.demos, reports=False)
             except PostError as err:
                 errors.extend(each_error(err))
                 if self.is_serve:

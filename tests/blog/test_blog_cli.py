@@ -89,3 +89,23 @@ def test_check_validates_demo_names_and_reports(tmp_path):
     assert result.returncode == 1
     assert "2026-01-01-a.md" in result.stderr and "demo: nope" in result.stderr
     assert 'model_report("gone")' in result.stderr
+
+
+def test_check_reads_the_plugins_folders_from_mkdocs_yml(tmp_path):
+    """With no arguments, `check` looks where the build looks: the notebook-posts settings."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "bundles" / "digits").mkdir(parents=True)
+    (tmp_path / "bundles" / "digits" / "model.json").write_text(
+        '{"name": "digits", "title": "Digits"}', "utf-8")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: x\ndocs_dir: site\nplugins:\n  - notebook-posts:\n      posts_dir: notes\n"
+        "      models_dir: bundles\n  - blog\n", "utf-8")
+    (tmp_path / "notes" / "2026-01-01-a.md").write_text(
+        "---\ntitle: A\ndemo: digits\n---\nx\n", "utf-8")
+    result = run("check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "2026-01-01-a.md" in result.stdout and "1 post(s), 0 with problems" in result.stdout
+    (tmp_path / "notes" / "2026-01-02-b.md").write_text(
+        "---\ntitle: B\ndemo: bears\n---\nx\n", "utf-8")
+    result = run("check", cwd=tmp_path)
+    assert result.returncode == 1 and "Known demos: digits" in result.stderr
