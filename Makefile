@@ -10,7 +10,7 @@ DEMO_PORT ?= 7860
 comma := ,
 INSTALLED := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: preview test lint site serve bench clean browser-files
+.PHONY: preview test test-fast lint site serve bench clean browser-files
 
 # Reinstall when the project's dependencies change; the stamp file records the extras.
 $(INSTALLED): pyproject.toml
@@ -34,9 +34,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 browser-files:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory node_modules/.package-lock.json || echo "npm ci failed: the in-browser demos need it; widgets and charts will use a CDN"; else echo "npm not found (install Node.js): the in-browser demos need it; widgets and charts will use a CDN"; fi
 
+# The whole suite, then the 15 slowest tests (where the time goes).
 test: $(INSTALLED) node_modules/.package-lock.json
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
+
+# The quick loop while editing: everything not marked slow (no training runs, site builds,
+# browsers or servers), in about a minute on 2 cores.
+test-fast: $(INSTALLED) node_modules/.package-lock.json
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -105,6 +105,7 @@ def test_help_documents_every_option():
     assert "default" in done.stdout
 
 
+@pytest.mark.slow
 def test_space_environment_that_cannot_be_made_is_a_clear_error(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location("bench_demo", SCRIPT)
     bench_demo = importlib.util.module_from_spec(spec)

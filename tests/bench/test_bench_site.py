@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "site.py"
 
@@ -20,6 +22,7 @@ def run(*args: str, timeout: int = 240) -> subprocess.CompletedProcess:
                           text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_quick_run_builds_and_serves_ours_and_the_floor(tmp_path):
     results, work = tmp_path / "results", tmp_path / "work"
     done = run("--quick", "--skip-peer", "--sizes", "3", "6", "--results", str(results),

@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_train_bench_runs_ours_and_prints_medians(tmp_path):
     out = subprocess.run(
         [sys.executable, str(ROOT / "bench/train.py"), "--skip-fastai", "--size", "32",
