@@ -236,6 +236,88 @@ def _print_row(row: dict, header: bool = False) -> None:
                f"{row['error_rate']:>10.6f}  {f'{minutes:02d}:{seconds:02d}':>10}")
 
 
+@dataclass
+class _Epochs:
+    """What every epoch of a run shares, and the state carried from one epoch to the next
+    (fastai's smoothed loss, the log of the LRs the optimizer held at each step)."""
+
+    config: Config
+    data: data_mod.Data
+    batches: Batches
+    train_images: torch.Tensor
+    device: torch.device
+    loss_fn: torch.nn.Module
+    autocast: object
+    mix_rng: np.random.Generator
+    g: torch.Generator
+    rank: int
+    world: int
+    batch_size: int
+    steps_per_epoch: int
+    show: bool  # progress bars (process 0, not quiet)
+    smooth: float = 0.0
+    smooth_steps: int = 0
+    lr_log: list[dict] = field(default_factory=list)
+
+    @property
+    def train_loss(self) -> float:
+        """The table's train_loss: fastai's smoothed loss (EMA, bias-corrected)."""
+        return self.smooth / (1 - 0.98 ** self.smooth_steps)
+
+
+def _train_epoch(run: _Epochs, runner, opt, phase, epoch: int, index: int, size: int) -> float:
+    """One epoch of `phase` (the `index`-th of the run) at image size `size`; returns the
+    smoothed train loss at its end."""
+    config, device = run.config, run.device
+    total_steps = phase.epochs * run.steps_per_epoch
+    # The same permutation on every process; each takes its own share of it.
+    order = torch.randperm(len(run.data.train), generator=torch.Generator().manual_seed(
+        config.seed * 1000 + index))[run.rank::run.world]
+    bar = tqdm(range(run.steps_per_epoch), desc=f"{phase.name} epoch {epoch}", leave=False,
+               disable=not run.show, unit="batch")
+    for step in bar:
+        pos = (epoch * run.steps_per_epoch + step) / total_steps
+        schedule.set_hypers(opt, phase, pos)
+        # The LRs as the optimizer holds them, per param group (tests check these).
+        run.lr_log.append({"phase": phase.name, "pos": pos,
+                           "lrs": [gr["lr"] for gr in opt.param_groups],
+                           "moms": [gr["betas"][0] for gr in opt.param_groups],
+                           "layer_groups": [gr["layer_group"] for gr in opt.param_groups]})
+        idx = order[step * run.batch_size:(step + 1) * run.batch_size]
+        x = run.batches.train(run.train_images[idx.to(run.train_images.device)], size)
+        y = run.data.train.targets[idx].to(device, non_blocking=True)
+        if config.mixup > 0:
+            # fastai's MixUp: each image blends with a shuffled partner, lam >= 0.5.
+            lam = run.mix_rng.beta(config.mixup, config.mixup, size=len(idx))
+            lam = torch.tensor(np.maximum(lam, 1 - lam), dtype=torch.float32, device=device)
+            partner = torch.randperm(len(idx), generator=run.g).to(device)
+            x = torch.lerp(x[partner], x, lam.view(-1, 1, 1, 1))
+        with run.autocast():
+            logits = runner(x).float()
+        if config.mixup > 0:
+            loss = torch.lerp(run.loss_fn(logits, y[partner]), run.loss_fn(logits, y),
+                              lam).mean()
+        else:
+            loss = run.loss_fn(logits, y).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        run.smooth_steps += 1
+        run.smooth = 0.98 * run.smooth + 0.02 * loss.item()
+        bar.set_postfix(loss=f"{run.train_loss:.4f}")
+    return run.train_loss
+
+
+def _validate_epoch(run: _Epochs, model, phase, epoch: int, size: int, train_loss: float,
+                    started: float) -> dict:
+    """The epoch's row of the table: validation loss and error rate, on process 0."""
+    probs, losses = evaluate(model, run.data.valid, run.batches, run.batch_size, run.autocast)
+    error_rate = int((probs.argmax(1) != run.data.valid.targets).sum()) / len(run.data.valid)
+    return {"phase": phase.name, "epoch": epoch, "train_loss": train_loss,
+            "valid_loss": float(losses.mean()), "error_rate": error_rate, "size": size,
+            "time": time.time() - started}
+
+
 def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False) -> Result | None:
     """Train per `config` (resolved first); returns the Result on process 0 (None on others)."""
     config = config.resolved()
@@ -296,10 +378,13 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
     best_state, best_key, interrupted = None, None, False
     n_train = len(data.train)
     batch_size = min(config.batch_size, n_train // world)
-    steps_per_epoch = max(1, n_train // (batch_size * world))  # drop_last, as fastai trains
+    run = _Epochs(config=config, data=data, batches=batches, train_images=train_images,
+                  device=device, loss_fn=loss_fn, autocast=autocast, mix_rng=mix_rng, g=g,
+                  rank=rank, world=world, batch_size=batch_size,
+                  # drop_last, as fastai trains
+                  steps_per_epoch=max(1, n_train // (batch_size * world)),
+                  show=not quiet and main)
     sizes = _epoch_sizes(config, sum(p.epochs for p in plan))
-    smooth, smooth_steps = 0.0, 0
-    lr_log: list[dict] = []
     try:
         for phase in plan:
             if phase.frozen:
@@ -314,59 +399,17 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
                     model, device_ids=[local] if device.type == "cuda" else None)
             say(f"{phase.name}: {phase.epochs} epoch(s), peak LRs "
                 + ", ".join(f"{lr:.2e}" for lr in phase.lrs))
-            total_steps = phase.epochs * steps_per_epoch
             for epoch in range(phase.epochs):
                 epoch_start = time.time()
                 size = sizes[len(history)]
                 model.train()
-                # The same permutation on every process; each takes its own share of it.
-                order = torch.randperm(n_train, generator=torch.Generator().manual_seed(
-                    config.seed * 1000 + len(history)))[rank::world]
-                bar = tqdm(range(steps_per_epoch), desc=f"{phase.name} epoch {epoch}",
-                           leave=False, disable=quiet or not main, unit="batch")
-                for step in bar:
-                    pos = (epoch * steps_per_epoch + step) / total_steps
-                    schedule.set_hypers(opt, phase, pos)
-                    # The LRs as the optimizer holds them, per param group (tests check these).
-                    lr_log.append({"phase": phase.name, "pos": pos,
-                                   "lrs": [gr["lr"] for gr in opt.param_groups],
-                                   "moms": [gr["betas"][0] for gr in opt.param_groups],
-                                   "layer_groups": [gr["layer_group"] for gr in opt.param_groups]})
-                    idx = order[step * batch_size:(step + 1) * batch_size]
-                    x = batches.train(train_images[idx.to(train_images.device)], size)
-                    y = data.train.targets[idx].to(device, non_blocking=True)
-                    if config.mixup > 0:
-                        # fastai's MixUp: each image blends with a shuffled partner, lam >= 0.5.
-                        lam = mix_rng.beta(config.mixup, config.mixup, size=len(idx))
-                        lam = torch.tensor(np.maximum(lam, 1 - lam), dtype=torch.float32,
-                                           device=device)
-                        partner = torch.randperm(len(idx), generator=g).to(device)
-                        x = torch.lerp(x[partner], x, lam.view(-1, 1, 1, 1))
-                    with autocast():
-                        logits = runner(x).float()
-                    if config.mixup > 0:
-                        loss = torch.lerp(loss_fn(logits, y[partner]), loss_fn(logits, y),
-                                          lam).mean()
-                    else:
-                        loss = loss_fn(logits, y).mean()
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt.step()
-                    # The table's train_loss is fastai's smoothed loss (EMA, bias-corrected).
-                    smooth_steps += 1
-                    smooth = 0.98 * smooth + 0.02 * loss.item()
-                    bar.set_postfix(loss=f"{smooth / (1 - 0.98 ** smooth_steps):.4f}")
+                train_loss = _train_epoch(run, runner, opt, phase, epoch, len(history), size)
                 if not main:
                     continue
-                probs, losses = evaluate(model, data.valid, batches, batch_size, autocast)
-                error_rate = int((probs.argmax(1) != data.valid.targets).sum()) / len(data.valid)
-                row = {"phase": phase.name, "epoch": epoch,
-                       "train_loss": smooth / (1 - 0.98 ** smooth_steps),
-                       "valid_loss": float(losses.mean()), "error_rate": error_rate,
-                       "size": size, "time": time.time() - epoch_start}
+                row = _validate_epoch(run, model, phase, epoch, size, train_loss, epoch_start)
                 # Keep the best weights before showing the row: a Ctrl-C right after the row
                 # appears must still find that epoch's weights.
-                key = (error_rate, row["valid_loss"])
+                key = (row["error_rate"], row["valid_loss"])
                 if best_key is None or key < best_key:
                     best_state = {k: v.detach().to("cpu", copy=True)
                                   for k, v in model.state_dict().items()}
@@ -404,4 +447,4 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
     model = model.to("cpu", memory_format=torch.contiguous_format).eval()
     return Result(config=config, model=model, labels=data.labels, data=data, history=history,
                   metrics=metrics, probs=probs, losses=losses, lr_find=found,
-                  interrupted=interrupted, schedule=lr_log, seconds=time.time() - started)
+                  interrupted=interrupted, schedule=run.lr_log, seconds=time.time() - started)
