@@ -50,6 +50,7 @@ class Demo:
     int8_accuracy: float | None = None  # model.int8.onnx's own validation accuracy
     space: str | None = None  # OWNER/NAME once deployed
     url: str | None = None  # the Space's page
+    app_url: str | None = None  # the app's own host (OWNER-NAME.hf.space), as deploy recorded it
 
 
 class DemoIndex:
@@ -114,6 +115,10 @@ class DemoIndex:
             demo = self.demos.setdefault(name, Demo(name=name, title=name))
             demo.space = str(entry["space"])
             demo.url = str(entry.get("url") or f"https://huggingface.co/spaces/{demo.space}")
+            # Only `deploy` knows the app's host (it asks the Hub); an older demos.json has none.
+            app_url = entry.get("app_url")
+            demo.app_url = app_url if isinstance(app_url, str) and \
+                app_url.startswith("https://") else None
 
     # --- what posts use -------------------------------------------------------------------
 
@@ -152,9 +157,10 @@ class DemoIndex:
         if self.local_url and demo.servable:
             return f"{self.local_url}{name}/"
         if demo.space:
-            # A Space's app runs on its own host: owner-name.hf.space, lower case, dashes.
-            host = re.sub(r"[^a-z0-9]+", "-", demo.space.lower().replace("/", "-")).strip("-")
-            return f"https://{host}.hf.space"
+            # The app's own host as `deploy` recorded it; never derived here (the Hub's rule is
+            # undocumented). A demos.json from before app_url gets no embed, only the card's
+            # link: the Hub's own Space page is not made to sit in another site's frame.
+            return demo.app_url
         return None
 
     def card(self, name: str, embed: bool, page_dir: str = "") -> str:

@@ -3,7 +3,9 @@
 Writes the Space folder (as `python -m demos space` does) to a temporary folder, creates
 the Space if needed (Gradio SDK), uploads the folder in one commit (removing files the
 Space no longer needs), waits until the Space is running or has failed (then prints the
-tail of its build log), and records NAME -> OWNER/NAME in demos.json for the site build.
+tail of its build log), and records NAME -> OWNER/NAME in demos.json for the site build,
+with the Space's page and the app's own address as the Hub gives it (`app_url`, the
+OWNER-NAME.hf.space host the blog embeds).
 Deploying again updates the Space; unchanged files are not re-uploaded.
 
 The token comes from HF_TOKEN or from `hf auth login`; it needs write access. It is never
@@ -53,7 +55,12 @@ POLL_INTERVAL = 5.0  # seconds between runtime polls
 SETTLE_SECONDS = 15.0
 LOG_TAIL_LINES = 30
 REGISTRY_FILE = "demos.json"
-SPACE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+# OWNER/NAME as the Hub accepts them (huggingface_hub's validate_repo_id): letters, digits,
+# '-', '_' and '.', at most 96 each, not ending in '-' or '.', and no '--' or '..'.
+SPACE_ID = re.compile(
+    r"^(?!.*(?:--|\.\.))[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?"
+    r"/[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?$"
+)
 INTERMEDIATE_STAGES = {"BUILDING", "RUNNING_BUILDING", "APP_STARTING", "RUNNING_APP_STARTING"}
 BUILD_LOG_STAGES = {"BUILD_ERROR", "CONFIG_ERROR", "NO_APP_FILE"}
 
@@ -98,8 +105,8 @@ def deploy(
     """
     if not SPACE_ID.match(space):
         raise DeployError(
-            f"--space {space!r} is not OWNER/NAME (letters, digits, '-', '_', '.'): "
-            f"for example --space your-user-name/{name}."
+            f"--space {space!r} is not OWNER/NAME (letters, digits, '-', '_', '.'; no '--' or "
+            f"'..', no '-' or '.' at the end): for example --space your-user-name/{name}."
         )
     if static and hardware is not None:
         raise DeployError("--hardware doesn't apply to --static: a static Space runs in the "
@@ -144,7 +151,7 @@ def deploy(
         # Belt and braces: no message leaves this function with the token in it.
         raise DeployError(_scrub(str(err), token)) from None
     if registry is not None:
-        path = record(Path(registry), result.name, result.space, result.url)
+        path = record(Path(registry), result.name, result.space, result.url, result.app_url)
         echo(f"Recorded {result.name} -> {result.space} in {path}")
     return result
 
@@ -161,16 +168,41 @@ def _token() -> str:
     return token
 
 
-def _space_urls(endpoint: str, space: str) -> tuple[str, str]:
-    """The Space's page on the Hub and the app's own address (OWNER-NAME.hf.space)."""
-    subdomain = re.sub(r"[^a-z0-9-]", "-", space.replace("/", "-").lower())
-    return f"{endpoint}/spaces/{space}", f"https://{subdomain}.hf.space"
+def space_host(space: str, *, static: bool = False) -> str:
+    """The app's own address when the Hub can't be asked (a dry run, an answer without it).
+
+    The Hub documents no rule (https://huggingface.co/docs/hub/spaces-embed: "of the form
+    https://<space-subdomain>.hf.space", NimaBoscarino/hotdog-gradio at
+    nimaboscarino-hotdog-gradio.hf.space; spaces-dev-mode: read it from `space_info(...)
+    .subdomain`), so `deploy` records the Hub's own answer (`_app_url`) and this is only the
+    fallback, a guess: OWNER/NAME lower-cased, each run of other characters one dash; static
+    Spaces on *.static.hf.space. This is the only place in the repository that derives it:
+    the blog reads `app_url` from demos.json.
+    """
+    label = re.sub(r"[^a-z0-9]+", "-", space.lower()).strip("-")
+    return f"https://{label}{'.static' if static else ''}.hf.space"
+
+
+def _space_urls(endpoint: str, space: str, static: bool = False) -> tuple[str, str]:
+    """The Space's page on the Hub and the app's own address (derived, see space_host)."""
+    return f"{endpoint}/spaces/{space}", space_host(space, static=static)
+
+
+def _app_url(api, space: str, static: bool) -> str:
+    """The app's address as the Hub gives it (`host` in the Space's info), else derived."""
+    try:
+        host = api.space_info(space).host
+    except Exception:  # the Space is deployed; a failed lookup mustn't fail the deploy
+        host = None
+    if isinstance(host, str) and re.fullmatch(r"https://[a-z0-9.-]+", host.rstrip("/")):
+        return host.rstrip("/")
+    return space_host(space, static=static)
 
 
 def _dry_run(name, space, folder, hardware, private, echo, static=False) -> Deployment:
     from huggingface_hub import constants
 
-    url, app_url = _space_urls(constants.ENDPOINT, space)
+    url, app_url = _space_urls(constants.ENDPOINT, space, static)
     kind = ("a static Space, runs in the browser" if static else
             f"hardware: {hardware or f'{NEW_SPACE_HARDWARE} if new, unchanged otherwise'}")
     echo(
@@ -190,7 +222,7 @@ def _deploy(
     from huggingface_hub import HfApi
 
     api = HfApi(token=token)
-    url, app_url = _space_urls(api.endpoint, space)
+    url = f"{api.endpoint}/spaces/{space}"
     with _explained(api.endpoint, space, hardware):
         me = api.whoami()
         _check_owner(space, me)
@@ -221,6 +253,7 @@ def _deploy(
         stage = _wait(api, space, commit.oid, timeout, poll_interval, settle_seconds, echo)
     if stage != "RUNNING":
         raise DeployError(_failure_message(api, space, stage, url))
+    app_url = _app_url(api, space, static)
     echo(f"Running: {url} (app: {app_url})")
     return Deployment(name, space, url, app_url, stage, folder.files, commit.oid)
 
@@ -357,8 +390,11 @@ def _scrub(text: str, token: str | None) -> str:
     return text.replace(token, "***") if token else text
 
 
-def record(registry: Path, name: str, space: str, url: str) -> Path:
-    """Add or update NAME in REGISTRY/demos.json, keeping the other entries; atomic write."""
+def record(registry: Path, name: str, space: str, url: str, app_url: str) -> Path:
+    """Add or update NAME in REGISTRY/demos.json, keeping the other entries; atomic write.
+
+    Each entry: `space` (OWNER/NAME), `url` (its page on the Hub) and `app_url` (the app's own
+    host, what the blog embeds)."""
     path = registry / REGISTRY_FILE
     entries = {}
     if path.exists():
@@ -371,7 +407,7 @@ def record(registry: Path, name: str, space: str, url: str) -> Path:
             ) from None
         if not isinstance(entries, dict):
             raise DeployError(f"{path} must hold a JSON object of demos; fix or delete it.")
-    entries[name] = {"space": space, "url": url}
+    entries[name] = {"space": space, "url": url, "app_url": app_url}
     registry.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{REGISTRY_FILE}-", dir=registry)
     try:

@@ -4,13 +4,15 @@ The folder holds app.py (a few lines that import nothing from this repository), 
 demos/runtime.py, requirements.txt pinned to the versions the bundle was exported with
 (without torch: the Space runs the ONNX model), README.md with the Spaces YAML header,
 and the model files (model.json, model.onnx, examples/). It runs on CPU hardware and on
-ZeroGPU alike: the prediction is wrapped with `spaces.GPU` when the `spaces` package is
-importable (it is on every Hugging Face Space) and runs plainly otherwise.
+ZeroGPU alike: the model runs on the CPU, outside `spaces.GPU`, so a prediction never asks
+ZeroGPU for a GPU (see `app_source`). With --docker the folder is a Docker Space instead
+(`sdk: docker` and a Dockerfile that also suits other container hosts).
 
 Example:
 
-    python -m demos space digits --out build/spaces/digits --hardware zero-a10g --docker
+    python -m demos space digits --out build/spaces/digits
     cd build/spaces/digits && pip install -r requirements.txt && python app.py
+    python -m demos space digits --out build/spaces/digits-docker --docker
 """
 
 from __future__ import annotations
@@ -31,8 +33,34 @@ from demos.errors import DemosError
 
 DEFAULT_MODELS = Path("models")
 HARDWARE_CHOICES = ("cpu-basic", "zero-a10g")
-# Free accounts can only run Gradio Spaces on ZeroGPU since 2026; CPU needs PRO.
+# Free accounts can only create Gradio Spaces on ZeroGPU (at most 2; PRO: 10); CPU needs PRO.
+# https://huggingface.co/docs/hub/spaces-zerogpu
 DEFAULT_HARDWARE = "zero-a10g"
+# A Docker Space can't run on ZeroGPU ("exclusively compatible with the Gradio SDK").
+DOCKER_HARDWARE = "cpu-basic"
+# What `suggested_hardware` accepts in the YAML header. zero-a10g is not among them (it is a
+# flavor for the hardware API only), so a ZeroGPU Space's header leaves the field out.
+# https://huggingface.co/docs/hub/spaces-config-reference
+SUGGESTED_HARDWARE = (
+    "cpu-basic", "cpu-upgrade", "t4-small", "t4-medium", "l4x1", "l4x4", "l40sx1", "l40sx4",
+    "l40sx8", "a10g-small", "a10g-large", "a10g-largex2", "a10g-largex4", "a100-large", "a100x4",
+    "a100x8",
+)
+# The Pythons ZeroGPU runs, preferred first (https://huggingface.co/docs/hub/spaces-zerogpu,
+# "Supported Versions"). A Gradio Space gets one of them whatever its hardware, so it can be
+# moved between CPU and ZeroGPU in its settings.
+ZEROGPU_PYTHONS = ("3.12.12", "3.10.13")
+# For each of those Pythons, the range of each compiled requirement that has wheels for it on
+# PyPI: (first release with them, first release without them). Found with `pip download
+# --only-binary=:all: --python-version 3.12|3.10 --platform manylinux2014_x86_64 ...`:
+# numpy 1.25.2, onnxruntime 1.16.3 and Pillow 9.5.0 have no cp312 wheels; numpy 2.3.0 and
+# onnxruntime 1.24.1 have no cp310 wheels. gradio is pure Python (>=3.10 since 5.0).
+WHEELS = {
+    "3.12.12": {"numpy": ("1.26.0", None), "onnxruntime": ("1.17.0", None),
+                "Pillow": ("10.0.0", None)},
+    "3.10.13": {"numpy": (None, "2.3.0"), "onnxruntime": (None, "1.24.0")},
+}
+GRADIO_PORT = 7860  # Gradio's default; the Docker Space's app_port
 DEFAULT_LICENSE = "apache-2.0"  # the project's own licence; --license changes it
 # The Hub's limit for the card's one-line description.
 SHORT_DESCRIPTION_MAX = 60
@@ -82,19 +110,28 @@ def build_space(
     out: str | Path,
     *,
     models: str | Path = DEFAULT_MODELS,
-    hardware: str = DEFAULT_HARDWARE,
+    hardware: str | None = None,
     docker: bool = False,
     license: str = DEFAULT_LICENSE,  # noqa: A002 (the Spaces YAML field's name)
 ) -> SpaceFolder:
     """Write the Space folder for bundle `models/NAME` to `out` and return what was written.
 
-    The bundle is loaded with the demo runtime first, so a broken bundle fails here with
-    the runtime's message instead of on the Hub. `out` is replaced as a whole (written to a
-    temporary folder next to it, then renamed), so it never mixes two versions.
+    `hardware` is the one the README suggests: zero-a10g (ZeroGPU) by default, cpu-basic for
+    a Docker Space (`docker`), which can't run on ZeroGPU. The bundle is loaded with the demo
+    runtime first, so a broken bundle fails here with the runtime's message instead of on the
+    Hub. `out` is replaced as a whole (written to a temporary folder next to it, then
+    renamed), so it never mixes two versions.
     """
+    if hardware is None:
+        hardware = DOCKER_HARDWARE if docker else DEFAULT_HARDWARE
     if hardware not in HARDWARE_CHOICES:
         raise SpaceError(
             f"Unknown hardware {hardware!r}: choose one of {', '.join(HARDWARE_CHOICES)}."
+        )
+    if docker and hardware == "zero-a10g":
+        raise SpaceError(
+            "--docker and --hardware zero-a10g don't mix: ZeroGPU runs Gradio Spaces only. "
+            f"Drop --docker, or use --hardware {DOCKER_HARDWARE} (a Docker Space needs PRO)."
         )
     bundle = Path(models) / name
     meta = _read_bundle(bundle)
@@ -103,8 +140,9 @@ def build_space(
     if not RUNTIME_SOURCE.is_file():
         raise SpaceError(f"{RUNTIME_SOURCE} is missing: the demos package is incomplete.")
 
+    requirements = _requirements(meta)
+    python = space_python(requirements, str(bundle / "model.json"))
     with _staged(out) as staging:
-        requirements = _requirements(meta)
         _copy_model_files(bundle, meta, staging)
         shutil.copy2(RUNTIME_SOURCE, staging / "runtime.py")
         (staging / "app.py").write_text(app_source(meta), encoding="utf-8")
@@ -112,14 +150,18 @@ def build_space(
             "".join(f"{dist}=={version}\n" for dist, version in requirements.items()),
             encoding="utf-8",
         )
-        readme = readme_source(
-            meta, gradio_version=requirements["gradio"], hardware=hardware, license=license
-        )
-        (staging / "README.md").write_text(readme, encoding="utf-8")
         if docker:
-            python = _python_minor(meta)
-            (staging / "Dockerfile").write_text(dockerfile_source(python), encoding="utf-8")
+            readme = docker_readme_source(meta, hardware=hardware, license=license)
+            (staging / "Dockerfile").write_text(dockerfile_source(_python_minor(meta)),
+                                                encoding="utf-8")
             (staging / ".dockerignore").write_text(DOCKERIGNORE, encoding="utf-8")
+        else:
+            readme = readme_source(meta, gradio_version=requirements["gradio"],
+                                   hardware=hardware, license=license, python=python)
+        (staging / "README.md").write_text(readme, encoding="utf-8")
+        # Whoever runs the app reads every file and changes none (the Docker image keeps
+        # them root's): normalise the modes the bundle's files came with (0600 from mkstemp).
+        _make_readable(staging)
     return SpaceFolder(path=out, name=meta["name"], files=_listing(out), requirements=requirements)
 
 
@@ -321,6 +363,12 @@ def _staged(out: Path):
         raise
 
 
+def _make_readable(folder: Path) -> None:
+    """Files 0644 and folders 0755: readable by everyone, writable by the owner only."""
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
 def _listing(folder: Path) -> tuple[str, ...]:
     return tuple(sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()))
 
@@ -364,6 +412,27 @@ def _requirements(meta: dict) -> dict[str, str]:
     return pins
 
 
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
+
+
+def space_python(requirements: dict[str, str], where: str = "model.json") -> str:
+    """The Space's `python_version`: the first of ZeroGPU's Pythons that every pinned wheel
+    exists for (see WHEELS)."""
+    for python in ZEROGPU_PYTHONS:
+        ranges = WHEELS[python]
+        if all((low is None or _version_tuple(requirements[dist]) >= _version_tuple(low))
+               and (high is None or _version_tuple(requirements[dist]) < _version_tuple(high))
+               for dist, (low, high) in ranges.items() if dist in requirements):
+            return python
+    pins = ", ".join(f"{dist}=={version}" for dist, version in requirements.items())
+    raise SpaceError(
+        f"{where}: the pinned versions ({pins}) have wheels for none of the Pythons a Gradio "
+        f"Space may use on ZeroGPU ({', '.join(ZEROGPU_PYTHONS)}): export the bundle again "
+        "with numpy>=1.26, onnxruntime>=1.17 and Pillow>=10 installed."
+    )
+
+
 def _python_minor(meta: dict) -> str:
     python = str((meta.get("versions") or {}).get("python") or "3.11")
     match = re.match(r"(\d+)\.(\d+)", python)
@@ -384,40 +453,68 @@ def _yaml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def readme_source(meta: dict, *, gradio_version: str, hardware: str, license: str) -> str:  # noqa: A002
-    """README.md: the Spaces YAML header, then a card with metrics and the API call."""
-    from demos import runtime
+# The validation metrics training records, in the order and with the format the blog's model
+# report uses: percentages with 2 decimals, the loss with 4, counts as integers.
+METRICS = (
+    ("accuracy", "Accuracy", "{:.2%}"),
+    ("error_rate", "Error rate", "{:.2%}"),
+    ("valid_loss", "Validation loss", "{:.4f}"),
+    ("n_valid", "Validation images", "{:.0f}"),
+)
 
+
+def metric_rows(metrics: dict) -> list[tuple[str, str]]:
+    """(label, value) for the card's table: the known metrics formatted, others as they are
+    (floats with 4 decimals); values that aren't numbers are left out."""
+    known = {key: (label, fmt) for key, label, fmt in METRICS}
+    rows = []
+    for key in [k for k, _, _ in METRICS if k in metrics] + [k for k in metrics if k not in known]:
+        value = metrics[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        label, fmt = known.get(key, (key, "{:.4f}" if isinstance(value, float) else "{}"))
+        rows.append((label, fmt.format(value)))
+    return rows
+
+
+def _card_header(meta: dict, *, sdk: list[str], hardware: str, license: str,  # noqa: A002
+                 tags: list[str]) -> list[str]:
     title = str(meta.get("title") or meta["name"])
-    tags = ["gradio", "onnx", str(meta.get("task", "image-classification")), "fastai-book"]
-    header = [
+    suggested = [f"suggested_hardware: {_yaml_str(hardware)}"] if hardware in SUGGESTED_HARDWARE \
+        else []
+    return [
         "---",
         f"title: {_yaml_str(title)}",
         "emoji: 🔍",
         "colorFrom: indigo",
         "colorTo: blue",
-        "sdk: gradio",
-        f"sdk_version: {_yaml_str(gradio_version)}",
-        "app_file: app.py",
-        f"python_version: {_yaml_str(_python_minor(meta))}",
+        *sdk,
         f"license: {_yaml_str(license)}",
         f"short_description: {_yaml_str(short_description(meta))}",
-        f"suggested_hardware: {_yaml_str(hardware)}",
+        *suggested,
         "tags:",
         *(f"  - {_yaml_str(tag)}" for tag in tags),
         "---",
     ]
-    metrics = meta.get("metrics") or {}
+
+
+def _card_body(meta: dict, *, runs_on: str, written_by: str) -> list[str]:
+    from demos import runtime
+
+    title = str(meta.get("title") or meta["name"])
     lines = [f"# {title}", ""]
     if meta.get("description"):
         lines += [str(meta["description"]), ""]
-    if metrics:
+    rows = metric_rows(meta.get("metrics") or {})
+    if rows:
         lines += ["| metric (validation set) | value |", "| --- | --- |"]
-        lines += [f"| {key} | {value} |" for key, value in metrics.items()]
+        lines += [f"| {label} | {value} |" for label, value in rows]
         lines.append("")
     labels = meta.get("labels") or []
+    if labels:
+        lines += [f"Classes: {', '.join(map(str, labels))}.", ""]
     lines += [
-        f"Classes: {', '.join(map(str, labels))}." if labels else "",
+        runs_on,
         "",
         "## Call it from Python",
         "",
@@ -433,15 +530,55 @@ def readme_source(meta: dict, *, gradio_version: str, hardware: str, license: st
     if meta.get("post"):
         lines += [f"Read the blog post: {meta['post']}", ""]
     lines += [
-        "This folder was written by `python -m demos space`; edit the bundle and regenerate it",
+        f"This folder was written by `{written_by}`; edit the bundle and regenerate it",
         "rather than editing these files.",
         "",
     ]
-    return "\n".join(header) + "\n\n" + "\n".join(lines)
+    return lines
+
+
+def readme_source(meta: dict, *, gradio_version: str, hardware: str, license: str,  # noqa: A002
+                  python: str | None = None) -> str:
+    """README.md of a Gradio Space: the YAML header, then a card with metrics and the API call.
+
+    The header fits ZeroGPU (https://huggingface.co/docs/hub/spaces-zerogpu): one of its
+    Pythons, and no `suggested_hardware` for it (the config reference has no ZeroGPU value).
+    """
+    python = python or space_python(_requirements(meta))
+    tags = ["gradio", "onnx", str(meta.get("task", "image-classification")), "fastai-book"]
+    header = _card_header(meta, sdk=[
+        "sdk: gradio",
+        f"sdk_version: {_yaml_str(gradio_version)}",
+        "app_file: app.py",
+        f"python_version: {_yaml_str(python)}",
+    ], hardware=hardware, license=license, tags=tags)
+    runs_on = ("The model runs on the CPU with ONNX Runtime, outside `spaces.GPU`: on ZeroGPU "
+               "hardware a prediction uses none of the visitor's GPU quota.")
+    body = _card_body(meta, runs_on=runs_on, written_by="python -m demos space")
+    return "\n".join(header) + "\n\n" + "\n".join(body)
+
+
+def docker_readme_source(meta: dict, *, hardware: str, license: str) -> str:  # noqa: A002
+    """README.md of a Docker Space: `sdk: docker` on the Dockerfile's port, no Gradio fields
+    (the Dockerfile picks Python and Gradio)."""
+    tags = ["gradio", "docker", "onnx", str(meta.get("task", "image-classification")),
+            "fastai-book"]
+    header = _card_header(meta, sdk=["sdk: docker", f"app_port: {GRADIO_PORT}"],
+                          hardware=hardware, license=license, tags=tags)
+    runs_on = "The model runs on the CPU with ONNX Runtime, in the container the Dockerfile builds."
+    body = _card_body(meta, runs_on=runs_on, written_by="python -m demos space --docker")
+    return "\n".join(header) + "\n\n" + "\n".join(body)
 
 
 def app_source(meta: dict) -> str:
-    """app.py: loads the bundle next to it with the copied runtime and builds the app."""
+    """app.py: loads the bundle next to it with the copied runtime and builds the app.
+
+    The prediction is never wrapped with `spaces.GPU`: the model runs on the CPU, and on
+    ZeroGPU a GPU function is scheduled for its requested duration (60 s unless it says
+    otherwise) against the visitor's daily quota, which is 2 minutes without an account. The
+    `spaces` package reports a ZeroGPU Space as started only when some function is decorated
+    (spaces/zero/__init__.py: startup), so app.py decorates one that is never called.
+    """
     return f'''"""Gradio demo for the {meta["name"]!r} model, written by `python -m demos space`.
 
 It imports only runtime.py (copied next to it) and the packages in requirements.txt.
@@ -452,19 +589,25 @@ from pathlib import Path
 import runtime
 
 try:
-    # Preinstalled on Hugging Face Spaces. On ZeroGPU hardware the GPU is attached only
-    # inside functions decorated with spaces.GPU; elsewhere the decorator does nothing.
+    # Preinstalled on Hugging Face Spaces; elsewhere the app runs without it.
     import spaces
 except ImportError:
     spaces = None
 
+if spaces is not None:
+    # The model runs on the CPU, so predictions stay outside spaces.GPU: on ZeroGPU hardware
+    # each one would otherwise wait for a GPU and need 60 s of the visitor's daily GPU quota.
+    # Nor may Gradio wrap them itself (SPACES_GRADIO_AUTO_WRAP).
+    if hasattr(spaces, "disable_gradio_auto_wrap"):
+        spaces.disable_gradio_auto_wrap()
 
-def on_predict(predict):
-    return spaces.GPU(predict) if spaces is not None else predict
+    @spaces.GPU(duration=1)
+    def zerogpu_startup():
+        """Never called: `spaces` reports a ZeroGPU Space started only if one is decorated."""
 
 
 model = runtime.load(Path(__file__).resolve().parent, backend="onnx")
-demo = runtime.build_app(model, on_predict=on_predict)
+demo = runtime.build_app(model)
 
 if __name__ == "__main__":
     # Host and port come from GRADIO_SERVER_NAME / GRADIO_SERVER_PORT when set.
@@ -472,28 +615,42 @@ if __name__ == "__main__":
 '''
 
 
+# The container checks itself with the standard library (slim images have no curl).
+HEALTHCHECK = (
+    "import os, urllib.request; urllib.request.urlopen("
+    "'http://127.0.0.1:' + os.environ.get('PORT', '7860') + '/', timeout=8)"
+)
+
+
 def dockerfile_source(python: str) -> str:
-    """A Dockerfile for container hosts (Render, Fly.io, Cloud Run, ...)."""
+    """A Dockerfile for a Docker Space and other container hosts (Render, Fly.io, Cloud Run)."""
+    healthcheck = json.dumps(["python", "-c", HEALTHCHECK])
     return f"""# Container image for this demo, written by `python -m demos space --docker`.
-#   docker build -t demo . && docker run -p 7860:7860 demo
+#   docker build -t demo . && docker run -p {GRADIO_PORT}:{GRADIO_PORT} demo
 FROM python:{python}-slim
 
-# Run as an unprivileged user (uid 1000, as Hugging Face Docker Spaces expect too).
+# The app runs as an unprivileged user (uid 1000, as Hugging Face Docker Spaces expect).
 RUN useradd --create-home --uid 1000 demo
-WORKDIR /home/demo/app
+WORKDIR /app
 
-COPY --chown=demo requirements.txt .
+COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
-COPY --chown=demo . .
+# The app's files stay root's, as `demos space` wrote them (files 644, folders 755): the
+# user that runs the app can read them but not change them (Gradio writes to /tmp).
+COPY . .
 USER demo
 
 # Listen on all interfaces inside the container; hosts that pick the port (Cloud Run,
-# Render) pass it in $PORT, everyone else gets Gradio's usual 7860.
+# Render) pass it in $PORT, everyone else gets Gradio's usual {GRADIO_PORT}.
 ENV GRADIO_SERVER_NAME=0.0.0.0 \\
-    PYTHONUNBUFFERED=1
-EXPOSE 7860
-CMD ["sh", "-c", "GRADIO_SERVER_PORT=${{PORT:-7860}} exec python app.py"]
+    PYTHONUNBUFFERED=1 \\
+    PYTHONDONTWRITEBYTECODE=1
+EXPOSE {GRADIO_PORT}
+# The container turns unhealthy when the page stops answering.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \\
+    CMD {healthcheck}
+CMD ["sh", "-c", "GRADIO_SERVER_PORT=${{PORT:-{GRADIO_PORT}}} exec python app.py"]
 """
 
 
@@ -514,14 +671,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hardware",
         choices=HARDWARE_CHOICES,
-        default=DEFAULT_HARDWARE,
-        help="hardware suggested in the Space's README; zero-a10g is the only one a free "
-        "account may use for Gradio Spaces",
+        default=None,
+        help="the hardware the Space is meant for; when not given (%(default)s): "
+        f"{DEFAULT_HARDWARE} (ZeroGPU, the only one a free account may use for Gradio Spaces), "
+        f"{DOCKER_HARDWARE} with --docker. Only cpu-basic is written into the README "
+        "(suggested_hardware has no ZeroGPU value)",
     )
     parser.add_argument(
         "--docker",
         action="store_true",
-        help="also write a Dockerfile for container hosts (Render, Fly.io, Cloud Run...)",
+        help="write a Docker Space instead (sdk: docker and a Dockerfile, also for Render, "
+        "Fly.io, Cloud Run...); Docker Spaces don't run on ZeroGPU and need PRO on the Hub",
     )
     parser.add_argument(
         "--license",

@@ -77,11 +77,29 @@ def test_without_onnx_weights_the_card_keeps_the_space_and_the_demos_page_says_w
     assert "No in-browser demo" in site.page("demos")
 
 
-def test_embed_uses_the_space_host(site):
-    (site.root / "demos.json").write_text(json.dumps({"digits": {"space": "Jane/My_Digits"}}))
+def test_embed_uses_the_app_host_deploy_recorded(site):
+    # deploy asks the Hub for the host and records it; the blog never derives one itself
+    # (for this name the two old derivations disagreed: my--digits or my-digits). Whatever
+    # the Hub answered is what the page embeds.
+    (site.root / "demos.json").write_text(json.dumps({"digits": {
+        "space": "Jane/My_-Digits_v2.1",
+        "url": "https://huggingface.co/spaces/Jane/My_-Digits_v2.1",
+        "app_url": "https://jane-my-digits-v2-1-7f3a.hf.space"}}))
     post(site, front="demo: digits\ndemo_embed: true")
     site.build()
-    assert 'src="https://jane-my-digits.hf.space"' in article(site)
+    assert '<iframe class="demo-embed" src="https://jane-my-digits-v2-1-7f3a.hf.space"' in \
+        article(site)
+
+
+def test_embed_without_a_recorded_host_links_the_space_page(site):
+    # A demos.json written before deploy recorded app_url: the card links the Space's page,
+    # with no guessed host and no iframe of the Hub's page.
+    (site.root / "demos.json").write_text(json.dumps({"digits": {"space": "Jane/My_-Digits_v2.1"}}))
+    post(site, front="demo: digits\ndemo_embed: true")
+    site.build()
+    html = article(site)
+    assert 'href="https://huggingface.co/spaces/Jane/My_-Digits_v2.1"' in html
+    assert "<iframe" not in html and ".hf.space" not in html
 
 
 def test_not_deployed_yet_says_how(site):

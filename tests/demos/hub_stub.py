@@ -81,6 +81,9 @@ class HubStub:
     refused_hardware: flavors the account's plan doesn't allow (answered with 402).
     outcome: the stage a Space reaches after a commit (RUNNING, BUILD_ERROR, ...).
     build_log: the lines the build-logs stream replays.
+    hosts: repo id -> the app's address the Space's info gives as `host` (the real Hub
+    answers with its own; without an entry the stub guesses OWNER-NAME.hf.space, lower case).
+    host_in_info: False answers the Space's info without `host`/`subdomain`.
     """
 
     def __init__(self) -> None:
@@ -91,6 +94,8 @@ class HubStub:
         self.outcome = "RUNNING"
         self.build_polls = len(BUILD_STAGES)
         self.build_log = ["Step 1/3 : FROM python:3.11", "Successfully built"]
+        self.hosts: dict[str, str] = {}
+        self.host_in_info = True
         self.spaces: dict[str, Space] = {}
         self.lfs_store: dict[str, bytes] = {}
         self.requests: list[Request] = []
@@ -375,6 +380,11 @@ class HubStub:
             "siblings": siblings,
             "author": repo.split("/")[0],
         }
+        if self.host_in_info:
+            static = ".static" if space.sdk == "static" else ""
+            guess = f"https://{re.sub(r'[^a-z0-9]+', '-', repo.lower())}{static}.hf.space"
+            payload["host"] = self.hosts.get(repo, guess)
+            payload["subdomain"] = urlsplit(payload["host"]).hostname.split(".")[0]
         return 200, payload, {}
 
     def _lfs_batch(self, r: Request, repo: str):

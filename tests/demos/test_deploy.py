@@ -119,7 +119,8 @@ def test_deploy_creates_uploads_waits_and_records(
         "RUNNING",
     ]
     assert any(result.url in line for line in lines)
-    assert _registry(tmp_path) == {"colours": {"space": "alice/colours", "url": result.url}}
+    assert _registry(tmp_path) == {"colours": {"space": "alice/colours", "url": result.url,
+                                               "app_url": "https://alice-colours.hf.space"}}
     _assert_token_nowhere(
         GOOD_TOKEN, capsys, caplog, "\n".join(lines), (tmp_path / "site" / "demos.json").read_text()
     )
@@ -154,7 +155,8 @@ def test_deploy_twice_removes_stale_files_and_keeps_other_entries(hub, run_deplo
     assert len(space.commits) == commits  # nothing changed, so no new commit
     assert not [r for r in hub.requests if r.method == "PUT"]  # and nothing re-uploaded
     assert second.commit == first.commit and second.stage == "RUNNING"
-    assert _registry(tmp_path) == {**other, "colours": {"space": "alice/colours", "url": first.url}}
+    assert _registry(tmp_path) == {**other, "colours": {"space": "alice/colours", "url": first.url,
+                                                        "app_url": first.app_url}}
 
 
 def test_existing_space_gets_the_requested_hardware(hub, run_deploy):
@@ -261,7 +263,10 @@ def test_dry_run_sends_nothing_and_needs_no_token(hub, run_deploy, monkeypatch, 
     assert not (tmp_path / "site" / "demos.json").exists()
 
 
-@pytest.mark.parametrize("space", ["colours", "alice/colours/extra", "alice/-x", "al ice/colours"])
+@pytest.mark.parametrize("space", ["colours", "alice/colours/extra", "alice/-x", "al ice/colours",
+                                   # the Hub refuses these too (huggingface_hub validate_repo_id)
+                                   "alice/My--Digits", "alice/a..b", "alice/colours-",
+                                   "alice/colours."])
 def test_bad_space_id(hub, run_deploy, space):
     with pytest.raises(DeployError, match="is not OWNER/NAME"):
         run_deploy(space)
@@ -326,10 +331,54 @@ def test_deploy_static_creates_a_static_space_with_the_page(hub, run_deploy, tin
     for file in local.files:
         assert uploaded[file] == (local.path / file).read_bytes(), file
     assert "ort/ort-wasm-simd-threaded.wasm" in hub.spaces["alice/colours"].commits[-1].lfs
-    assert _registry(tmp_path) == {"colours": {"space": "alice/colours", "url": result.url}}
+    assert result.app_url == "https://alice-colours.static.hf.space"
+    assert _registry(tmp_path) == {"colours": {"space": "alice/colours", "url": result.url,
+                                               "app_url": result.app_url}}
 
 
 def test_deploy_static_refuses_hardware(hub, run_deploy):
     with pytest.raises(DeployError, match="--hardware doesn't apply to --static"):
         run_deploy(static=True, hardware="cpu-basic")
     assert not hub.requests
+
+
+# A name whose characters the two old derivations of the app's host treated differently: one
+# dash per character (jane-my--digits-v2-1) or per run (jane-my-digits-v2-1).
+TRICKY = "Jane/My_-Digits_v2.1"
+
+
+def test_deploy_records_the_app_host_the_hub_gives_and_the_blog_embeds_it(
+    hub, run_deploy, tmp_path
+):
+    from blog.demos import DemoIndex
+
+    hub.users[GOOD_TOKEN] = "Jane"
+    # Whatever the Hub answers is what counts, even a host no rule here would derive.
+    hub.hosts[TRICKY] = "https://jane-my-digits-v2-1-7f3a.hf.space"
+    result, lines = run_deploy(TRICKY)
+    assert result.app_url == "https://jane-my-digits-v2-1-7f3a.hf.space"
+    assert any(line.startswith("Running:") and result.app_url in line for line in lines)
+    entry = _registry(tmp_path)["colours"]
+    assert entry == {"space": TRICKY, "url": f"{hub.url}/spaces/{TRICKY}",
+                     "app_url": result.app_url}
+    # The blog embeds exactly that host, from demos.json, without deriving one itself.
+    index = DemoIndex(tmp_path / "no-models", tmp_path / "site" / "demos.json")
+    assert index.embed_src("colours") == result.app_url
+
+
+@pytest.mark.parametrize("static, host", [
+    (False, "https://jane-my-digits-v2-1.hf.space"),
+    (True, "https://jane-my-digits-v2-1.static.hf.space"),
+])
+def test_without_the_hubs_answer_the_host_is_derived_in_one_place(
+    hub, run_deploy, tmp_path, static, host
+):
+    from demos.deploy import space_host
+
+    hub.users[GOOD_TOKEN] = "Jane"
+    hub.host_in_info = False
+    result, _ = run_deploy(TRICKY, static=static)
+    assert result.app_url == host == space_host(TRICKY, static=static)
+    assert _registry(tmp_path)["colours"]["app_url"] == host
+    dry, _ = run_deploy(TRICKY, static=static, dry_run=True)
+    assert dry.app_url == host

@@ -11,12 +11,15 @@ import ast
 import json
 import os
 import re
+import runpy
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import metadata
 from pathlib import Path
 
@@ -26,10 +29,29 @@ from gradio_client import Client, handle_file
 
 from demos import runtime
 from demos.cli import main as cli_main
-from demos.space import SpaceError, build_space
+from demos.space import SpaceError, build_space, space_python
 
 REPO = Path(__file__).resolve().parents[2]
 SPACE_COLORS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"}
+# What the Hub documents, copied here so the tests check the folder against the documentation
+# rather than against demos/space.py's own constants.
+# https://huggingface.co/docs/hub/spaces-config-reference: every field a header may hold ...
+CONFIG_FIELDS = {
+    "title", "emoji", "colorFrom", "colorTo", "sdk", "python_version", "sdk_version",
+    "suggested_hardware", "suggested_storage", "app_file", "app_build_command", "app_port",
+    "base_path", "fullWidth", "header", "short_description", "models", "datasets", "tags",
+    "thumbnail", "pinned", "hf_oauth", "hf_oauth_scopes", "hf_oauth_expiration_minutes",
+    "hf_oauth_authorized_org", "disable_embedding", "startup_duration_timeout",
+    "custom_headers", "preload_from_hub", "license",  # license: the model-card field
+}
+# ... and the values suggested_hardware accepts ("Current valid hardware flavors").
+SUGGESTED_HARDWARE = {
+    "cpu-basic", "cpu-upgrade", "t4-small", "t4-medium", "l4x1", "l4x4", "l40sx1", "l40sx4",
+    "l40sx8", "a10g-small", "a10g-large", "a10g-largex2", "a10g-largex4", "a100-large",
+    "a100x4", "a100x8",
+}
+# https://huggingface.co/docs/hub/spaces-zerogpu, "Supported Versions": Gradio 4+ and these.
+ZEROGPU_PYTHONS = {"3.12.12", "3.10.13"}
 # What the Space's code may import: the standard library plus requirements.txt (and the
 # `spaces` package Hugging Face preinstalls; torch only lazily, inside the torch backend).
 ALLOWED_THIRD_PARTY = {"numpy", "PIL", "onnxruntime", "gradio", "spaces"} | {
@@ -42,6 +64,12 @@ ALLOWED_THIRD_PARTY = {"numpy", "PIL", "onnxruntime", "gradio", "spaces"} | {
 @pytest.fixture(scope="module")
 def space(tiny_bundle, tmp_path_factory):
     out = tmp_path_factory.mktemp("spaces") / "colours-space"
+    return build_space(tiny_bundle.name, out, models=tiny_bundle.parent)
+
+
+@pytest.fixture(scope="module")
+def docker_space(tiny_bundle, tmp_path_factory):
+    out = tmp_path_factory.mktemp("spaces") / "colours-docker"
     return build_space(tiny_bundle.name, out, models=tiny_bundle.parent, docker=True)
 
 
@@ -59,12 +87,13 @@ def _requirements(folder: Path) -> dict[str, str]:
     return pins
 
 
-def test_folder_holds_exactly_what_the_space_needs(space, tiny_bundle):
+def test_folder_holds_exactly_what_the_space_needs(space, docker_space, tiny_bundle):
     assert set(space.files) == {
-        ".dockerignore", "Dockerfile", "README.md", "app.py", "requirements.txt", "runtime.py",
+        "README.md", "app.py", "requirements.txt", "runtime.py",
         "model.json", "model.onnx",
         "examples/blue_0.png", "examples/green_0.png", "examples/red_0.png",
     }  # fmt: skip
+    assert set(docker_space.files) == set(space.files) | {"Dockerfile", ".dockerignore"}
     for file in ["model.json", "model.onnx", "examples/red_0.png"]:
         assert (space.path / file).read_bytes() == (tiny_bundle / file).read_bytes()
     # The runtime is a verbatim copy, so the Space behaves like `demos serve`.
@@ -80,10 +109,11 @@ def test_readme_has_valid_spaces_yaml(space):
     # The bundle records no gradio version: the Space gets the one the tests run with.
     assert meta["sdk_version"] == metadata.version("gradio")
     assert meta["app_file"] == "app.py" and (space.path / meta["app_file"]).is_file()
-    assert meta["python_version"] == "{}.{}".format(*sys.version_info[:2])
+    # numpy 2.4 and onnxruntime 1.32 (the pins here) have no wheels for ZeroGPU's 3.10.13.
+    assert meta["python_version"] == "3.12.12"
     assert meta["license"] == "apache-2.0"
     assert 0 < len(meta["short_description"]) <= 60
-    assert meta["suggested_hardware"] == "zero-a10g"
+    assert "suggested_hardware" not in meta  # the reference has no value for ZeroGPU
     assert "image-classification" in meta["tags"]
     assert all(isinstance(tag, str) for tag in meta["tags"])
     body = (space.path / "README.md").read_text()
@@ -109,10 +139,83 @@ def test_versions_recorded_in_the_bundle_win(make_bundle, tmp_path):
     pins = {"gradio": "5.9.1", "onnxruntime": "1.20.1", "numpy": "1.26.4", "Pillow": "10.4.0"}
     assert _requirements(folder.path) == pins
     meta = _front_matter((folder.path / "README.md").read_text())
-    assert meta["sdk_version"] == "5.9.1" and meta["python_version"] == "3.12"
+    assert meta["sdk_version"] == "5.9.1" and meta["python_version"] == "3.12.12"
     assert meta["suggested_hardware"] == "cpu-basic"
     assert len(meta["short_description"]) <= 60 and meta["short_description"].endswith("…")
     assert "Dockerfile" not in folder.files
+
+
+@pytest.mark.parametrize("hardware", ["zero-a10g", "cpu-basic"])
+def test_gradio_yaml_fits_the_config_reference_and_zerogpu(tiny_bundle, tmp_path, hardware):
+    folder = build_space(tiny_bundle.name, tmp_path / "out", models=tiny_bundle.parent,
+                         hardware=hardware)
+    meta = _front_matter((folder.path / "README.md").read_text())
+    assert set(meta) <= CONFIG_FIELDS
+    assert meta["sdk"] == "gradio" and int(meta["sdk_version"].split(".")[0]) >= 4
+    # A Space on CPU gets a ZeroGPU Python too, so it can be moved to ZeroGPU in its settings.
+    assert meta["python_version"] in ZEROGPU_PYTHONS
+    if hardware == "zero-a10g":
+        assert "suggested_hardware" not in meta
+    else:
+        assert meta["suggested_hardware"] == hardware and hardware in SUGGESTED_HARDWARE
+
+
+def test_docker_yaml_is_a_docker_space_on_the_dockerfiles_port(docker_space, tiny_bundle, tmp_path):
+    meta = _front_matter((docker_space.path / "README.md").read_text())
+    assert set(meta) <= CONFIG_FIELDS
+    assert meta["sdk"] == "docker" and meta["app_port"] == 7860
+    assert not {"sdk_version", "app_file", "python_version"} & set(meta)
+    assert meta["suggested_hardware"] == "cpu-basic"  # ZeroGPU runs Gradio Spaces only
+    assert "EXPOSE 7860" in (docker_space.path / "Dockerfile").read_text()
+    with pytest.raises(SpaceError, match="ZeroGPU runs Gradio Spaces only"):
+        build_space(tiny_bundle.name, tmp_path / "out", models=tiny_bundle.parent, docker=True,
+                    hardware="zero-a10g")
+
+
+@pytest.mark.parametrize("pins, python", [
+    ({"numpy": "2.4.6", "onnxruntime": "1.32.0", "Pillow": "12.3.0"}, "3.12.12"),
+    ({"numpy": "1.26.4", "onnxruntime": "1.17.0", "Pillow": "10.0.0"}, "3.12.12"),
+    # No cp312 wheels for these (pip download --python-version 3.12 finds none): 3.10.
+    ({"numpy": "1.25.2", "onnxruntime": "1.18.0", "Pillow": "10.4.0"}, "3.10.13"),
+    ({"numpy": "2.2.6", "onnxruntime": "1.16.3", "Pillow": "10.4.0"}, "3.10.13"),
+    ({"numpy": "1.26.4", "onnxruntime": "1.18.0", "Pillow": "9.5.0"}, "3.10.13"),
+])
+def test_python_version_is_one_zerogpu_runs_with_wheels_for_every_pin(pins, python):
+    assert space_python({"gradio": "6.31.0", **pins}) == python
+
+
+def test_pins_without_wheels_for_any_zerogpu_python_are_refused(make_bundle, tmp_path):
+    # numpy 2.3 has no 3.10 wheels, onnxruntime 1.16 no 3.12 wheels.
+    bundle = make_bundle(tmp_path / "models", versions={"numpy": "2.3.0",
+                                                        "onnxruntime": "1.16.3"})
+    with pytest.raises(SpaceError, match=r"model\.json: .*onnxruntime==1\.16\.3, "
+                       r"numpy==2\.3\.0.*3\.12\.12, 3\.10\.13"):
+        build_space(bundle.name, tmp_path / "out", models=bundle.parent)
+    assert not (tmp_path / "out").exists()
+
+
+def test_readme_metrics_are_formatted_like_the_model_report(make_bundle, tmp_path):
+    metrics = {"accuracy": 0.9916434540389972, "error_rate": 0.008356545961002786,
+               "valid_loss": 0.14037658274173737, "n_valid": 359}
+    bundle = make_bundle(tmp_path / "models", metrics=metrics)
+    folder = build_space(bundle.name, tmp_path / "out", models=bundle.parent)
+    body = (folder.path / "README.md").read_text().split("\n---\n", 1)[1]
+    rows = re.findall(r"^\| (.+?) \| (.+?) \|$", body, re.M)[2:]  # after the header rows
+    assert rows == [("Accuracy", "99.16%"), ("Error rate", "0.84%"),
+                    ("Validation loss", "0.1404"), ("Validation images", "359")]
+    assert "0.99164" not in body
+
+
+def test_every_file_is_readable_by_everyone_and_writable_by_its_owner_only(make_bundle,
+                                                                            tmp_path):
+    # The Docker image keeps the files root's and runs the app as uid 1000: a bundle file
+    # written private (mkstemp makes 0600) would be unreadable there.
+    bundle = make_bundle(tmp_path / "models")
+    (bundle / "model.onnx").chmod(0o600)
+    (bundle / "examples" / "red_0.png").chmod(0o666)
+    folder = build_space(bundle.name, tmp_path / "out", models=bundle.parent, docker=True)
+    for path in [folder.path, *folder.path.rglob("*")]:
+        assert path.stat().st_mode & 0o777 == (0o755 if path.is_dir() else 0o644), path
 
 
 def _top_level_imports(path: Path) -> set[str]:
@@ -134,15 +237,43 @@ def test_space_code_imports_only_the_runtime_and_its_requirements(space):
     assert not imported & {"blog", "training", "demos"}
 
 
-def test_dockerfile_runs_as_a_non_root_user_on_port_7860(space):
-    dockerfile = (space.path / "Dockerfile").read_text()
+def test_dockerfile_runs_as_a_non_root_user_on_root_owned_files(docker_space):
+    dockerfile = (docker_space.path / "Dockerfile").read_text()
     assert re.search(r"^FROM python:\d+\.\d+-slim$", dockerfile, re.M)
-    assert re.search(r"^USER (?!root)\w+$", dockerfile, re.M)
+    assert re.search(r"^RUN useradd .*--uid 1000 demo$", dockerfile, re.M)
     assert "EXPOSE 7860" in dockerfile and "GRADIO_SERVER_NAME=0.0.0.0" in dockerfile
     assert "${PORT:-7860}" in dockerfile
-    # Dependencies are installed before the app is copied, so code edits reuse that layer.
-    assert dockerfile.index("pip install") < dockerfile.index("COPY --chown=demo . .")
-    assert "torch" not in dockerfile
+    # The app's files are copied as root's (no --chown): the user running it can't change them.
+    assert "--chown" not in dockerfile and re.search(r"^COPY \. \.$", dockerfile, re.M)
+    # Dependencies are installed before the app is copied, so code edits reuse that layer,
+    # and the user switch comes after every copy.
+    assert dockerfile.index("pip install") < dockerfile.index("COPY . .") < dockerfile.index(
+        "USER demo")
+    assert "torch" not in dockerfile and "curl" not in dockerfile
+
+
+def _healthcheck(dockerfile: str) -> list[str]:
+    match = re.search(r"^HEALTHCHECK (.*?)\\\n\s+CMD (\[.*\])$", dockerfile, re.M)
+    assert match, "the Dockerfile has no HEALTHCHECK ... CMD [...]"
+    assert "--start-period=" in match[1] and "--timeout=" in match[1]
+    return json.loads(match[2])
+
+
+def test_healthcheck_asks_the_gradio_port_with_the_standard_library(docker_space, launched_app):
+    command = _healthcheck((docker_space.path / "Dockerfile").read_text())
+    assert command[0] == "python"
+    port = launched_app.rstrip("/").rsplit(":", 1)[1]
+    env = {k: v for k, v in os.environ.items() if k != "PORT"}
+    # $PORT set (Cloud Run, Render) and unset (7860, refused here: nothing listens on it).
+    ok = subprocess.run([sys.executable, *command[1:]], env={**env, "PORT": port},
+                        capture_output=True, timeout=30)
+    assert ok.returncode == 0, ok.stderr
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        free = str(sock.getsockname()[1])
+    down = subprocess.run([sys.executable, *command[1:]], env={**env, "PORT": free},
+                          capture_output=True, timeout=30)
+    assert down.returncode != 0
 
 
 def _free_port() -> int:
@@ -152,57 +283,89 @@ def _free_port() -> int:
 
 
 # Runs app.py the way `python app.py` would, but refuses any import of this repository's
-# packages (they are importable here through the editable install, not on a Space).
+# packages (they are importable here through the editable install, not on a Space) and of
+# torch (requirements.txt leaves it out; the `spaces` package patches it when it is there).
 LAUNCHER = textwrap.dedent(
     """
     import importlib.abc, runpy, sys
 
-    class NoRepository(importlib.abc.MetaPathFinder):
+    class NotOnTheSpace(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
             if name.split(".")[0] in {"blog", "training", "demos"}:
                 raise ImportError(f"the Space imported {name} from the repository")
+            if name.split(".")[0] == "torch":
+                raise ImportError("torch is not installed on the Space")
 
-    sys.meta_path.insert(0, NoRepository())
+    sys.meta_path.insert(0, NotOnTheSpace())
     sys.path[0] = "."
     runpy.run_path("app.py", run_name="__main__")
     """
 )
 
-# Stands in for the `spaces` package Hugging Face preinstalls: its GPU decorator records
-# every call it wraps, so the test sees that predictions went through it.
-FAKE_SPACES = textwrap.dedent(
-    """
-    import functools, os
 
-    def GPU(fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with open(os.environ["SPACES_GPU_CALLS"], "a") as log:
-                log.write(fn.__name__ + "\\n")
-            return fn(*args, **kwargs)
-        return wrapper
-    """
-)
+def _spaces_package():
+    """The real `spaces` package (Hugging Face preinstalls it on every Space)."""
+    try:
+        import spaces
+    except ImportError:
+        pytest.fail("The `spaces` package is missing: pip install spaces (the dev extra pins "
+                    "the version Hugging Face preinstalls on Spaces).")
+    return spaces
+
+
+class _ZeroGPUDeviceAPI:
+    """Stands in for ZeroGPU's device API, which the `spaces` package calls on a ZeroGPU Space
+    (SPACES_ZERO_DEVICE_API_URL): it records each request's path, accepts the startup report
+    and refuses to schedule a GPU (nothing here should ask for one)."""
+
+    def __init__(self):
+        self.paths: list[str] = []
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                api.paths.append(self.path.split("?")[0])
+                status = 200 if self.path.startswith("/startup-report") else 503
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 @pytest.mark.slow
-def test_space_app_runs_alone_and_predicts_through_gradio_client(space, tmp_path):
+def test_on_zerogpu_the_app_starts_and_predicts_without_asking_for_a_gpu(space, tmp_path):
+    # The real `spaces` package in ZeroGPU mode (the environment a ZeroGPU Space sets), with
+    # ZeroGPU's device API played by a local server. Every prediction that went through
+    # spaces.GPU would ask it for a GPU (POST /schedule) for the decorator's duration.
+    _spaces_package()
     # A copy outside the repository, run with a cwd and PYTHONPATH that don't contain it.
     folder = tmp_path / "deployed"
     subprocess.run(["cp", "-r", str(space.path), str(folder)], check=True)
-    (tmp_path / "site-packages" / "spaces").mkdir(parents=True)
-    (tmp_path / "site-packages" / "spaces" / "__init__.py").write_text(FAKE_SPACES)
-    calls = tmp_path / "gpu-calls.txt"
+    device = _ZeroGPUDeviceAPI()
     port = _free_port()
     env = {
-        key: value for key, value in os.environ.items() if not key.startswith(("GRADIO_", "PYTHON"))
+        key: value for key, value in os.environ.items()
+        if not key.startswith(("GRADIO_", "PYTHON", "SPACES_", "ZEROGPU_", "SYSTEM", "SPACE_"))
     }
     env.update(
         GRADIO_SERVER_NAME="127.0.0.1",
         GRADIO_SERVER_PORT=str(port),
         GRADIO_ANALYTICS_ENABLED="False",
-        PYTHONPATH=str(tmp_path / "site-packages"),
-        SPACES_GPU_CALLS=str(calls),
+        PYTHONDONTWRITEBYTECODE="1",
+        SPACES_ZERO_GPU="true",
+        SPACES_ZERO_DEVICE_API_URL=device.url,
     )
     log = (tmp_path / "app.log").open("w")
     process = subprocess.Popen(
@@ -220,40 +383,66 @@ def test_space_app_runs_alone_and_predicts_through_gradio_client(space, tmp_path
             except OSError:
                 assert time.monotonic() < deadline, "the Space app didn't start in 90 s"
                 time.sleep(0.3)
+        # The package reports the start only when some function is decorated with spaces.GPU.
+        assert device.paths == ["/startup-report"], (tmp_path / "app.log").read_text()
         client = Client(url, verbose=False)
         for colour in ["red", "green", "blue"]:
             example = folder / "examples" / f"{colour}_0.png"
             result = client.predict(handle_file(str(example)), api_name=runtime.API_NAME)
             assert result["label"] == colour
             assert {c["label"] for c in result["confidences"]} == {"red", "green", "blue"}
-        assert calls.read_text().split() == ["classify"] * 3
+        assert device.paths == ["/startup-report"]  # no GPU was asked for
     finally:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+        device.stop()
     assert "from the repository" not in (tmp_path / "app.log").read_text()
+    # Nothing was written into the app's folder (the Docker image makes it read-only).
+    written = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    assert written == list(space.files)
 
 
-def test_without_spaces_the_prediction_runs_plainly(space, monkeypatch):
-    monkeypatch.setitem(sys.modules, "spaces", None)  # `import spaces` raises ImportError
+def _run_app(space, monkeypatch) -> dict:
+    """Run the Space's app.py in this process (not launched) and return its globals."""
     monkeypatch.syspath_prepend(str(space.path))
     monkeypatch.delitem(sys.modules, "runtime", raising=False)
     try:
-        namespace = __import__("runpy").run_path(str(space.path / "app.py"), run_name="space_app")
+        return runpy.run_path(str(space.path / "app.py"), run_name="space_app")
     finally:
         sys.modules.pop("runtime", None)
-    assert namespace["spaces"] is None
 
-    def predict(path):
-        return path
 
-    assert namespace["on_predict"](predict) is predict
+def _top_label(model, image: Path) -> str:
+    return max(model.predict(image).items(), key=lambda kv: kv[1])[0]
+
+
+def test_outside_zerogpu_the_spaces_package_leaves_the_app_as_it_is(space, monkeypatch):
+    spaces = _spaces_package()
+    from spaces.config import Config
+    from spaces.zero import decorator
+
+    assert not Config.zero_gpu  # this process is not on a ZeroGPU Space
+    # As SPACES_GRADIO_AUTO_WRAP=true would: Gradio then wraps every event with spaces.GPU.
+    monkeypatch.setattr(spaces.gradio, "gradio_auto_wrap_enabled", True)
+    namespace = _run_app(space, monkeypatch)
+    assert namespace["spaces"] is spaces
+    assert spaces.gradio.gradio_auto_wrap_enabled is False  # app.py turned it off
+    # The one decorated function, which ZeroGPU needs at startup; elsewhere spaces.GPU hands
+    # it back unchanged, and it is never called.
+    startup = namespace["zerogpu_startup"]
+    assert startup.__code__.co_filename == str(space.path / "app.py") and startup() is None
+    assert decorator.decorated_cache == {}
     model = namespace["model"]
     assert model.backend == "onnx"
-    assert (
-        max(model.predict(space.path / "examples/green_0.png").items(), key=lambda kv: kv[1])[0]
-        == "green"
-    )
+    assert _top_label(model, space.path / "examples/green_0.png") == "green"
+
+
+def test_without_spaces_the_app_runs_plainly(space, monkeypatch):
+    monkeypatch.setitem(sys.modules, "spaces", None)  # `import spaces` raises ImportError
+    namespace = _run_app(space, monkeypatch)
+    assert namespace["spaces"] is None and "zerogpu_startup" not in namespace
+    assert _top_label(namespace["model"], space.path / "examples/green_0.png") == "green"
 
 
 def test_rebuilding_replaces_the_folder(tiny_bundle, tmp_path):
