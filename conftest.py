@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-TEMPLATE_PARTS = ("mkdocs.yml", "site", "posts", "models", "scripts")
+TEMPLATE_PARTS = ("mkdocs.yml", "site", "posts", "models", "scripts", ".gitignore")
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,7 @@ class Demo:
     example: str | None = None  # path inside the bundle, e.g. examples/3_0.png
     report: list[str] = field(default_factory=list)  # report images that exist
     bundle: Path | None = None  # None: deployed, but no bundle in models/
-    servable: bool = False  # its ONNX weights are here, so the local demo server serves it
+    servable: bool = False  # its weights are here, so the local demo server serves it
     web_model: str | None = None  # the ONNX file the in-browser page runs (None: no page)
     web_precision: str = "fp32"
     int8_accuracy: float | None = None  # model.int8.onnx's own validation accuracy
@@ -89,10 +89,12 @@ class DemoIndex:
                 example=next((e for e in examples if e and (meta.parent / e).is_file()), None),
                 report=[f for f, _ in REPORT_IMAGES if (meta.parent / "report" / f).is_file()],
                 bundle=meta.parent,
-                servable=(meta.parent / "model.onnx").is_file(),
             )
             demo = self.demos[name]
             demo.web_model, demo.web_precision = web_model(meta.parent, data)
+            # The local demo server runs the same ONNX file (or the PyTorch weights).
+            demo.servable = demo.web_model is not None or (
+                meta.parent / "model.safetensors").is_file()
             int8 = data.get("int8") if isinstance(data.get("int8"), dict) else {}
             if isinstance(int8.get("accuracy"), (int, float)):
                 demo.int8_accuracy = float(int8["accuracy"])

@@ -7,6 +7,7 @@ only the repository needs: discovering bundles, choosing them by name, loading s
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import sys
 from pathlib import Path
@@ -34,6 +35,20 @@ def find_bundles(models_dir: str | Path) -> dict[str, Path]:
 WEIGHTS = {"onnx": "model.onnx", "torch": "model.safetensors"}
 
 
+def has_weights(folder: Path) -> bool:
+    """Whether the bundle can run here: model.onnx or model.safetensors, or the int8 model
+    that training recorded as preferred (the runtime runs it; it is small, so it is the one
+    file a clone has: git ignores the others)."""
+    if any((folder / weights).is_file() for weights in WEIGHTS.values()):
+        return True
+    try:
+        int8 = json.loads((folder / "model.json").read_text("utf-8")).get("int8") or {}
+    except (OSError, ValueError, AttributeError):
+        return False
+    return bool(isinstance(int8, dict) and int8.get("preferred") is True
+                and isinstance(int8.get("file"), str) and (folder / int8["file"]).is_file())
+
+
 def select_bundles(models_dir: str | Path, names: list[str] | None = None) -> dict[str, Path]:
     """The bundles called `names` (all of them when empty); unknown names get a suggestion.
 
@@ -48,10 +63,9 @@ def select_bundles(models_dir: str | Path, names: list[str] | None = None) -> di
             "`python -m training RECIPE` or pass --models DIR"
         )
     if not names:
-        # A clone lacks both weight files (git ignores them): skip it. A bundle missing only
-        # one of them is broken, and fails at load naming the file.
-        chosen = {n: f for n, f in bundles.items()
-                  if any((f / weights).is_file() for weights in WEIGHTS.values())}
+        # A clone may lack every weight file (git ignores the large ones): skip it. A bundle
+        # missing only one of them is broken, and fails at load naming the file.
+        chosen = {n: f for n, f in bundles.items() if has_weights(f)}
         for name in sorted(set(bundles) - set(chosen)):
             print(f"note: skipping {bundles[name]}: its weights are not here (git ignores "
                   "them); train it again or copy model.onnx there", file=sys.stderr)

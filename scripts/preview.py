@@ -1,6 +1,7 @@
 """make preview: the blog and its demos, served locally together, offline.
 
-1. Trains the `digits` sample if its bundle is missing (about a minute on 2 CPU cores).
+1. Trains the `digits` sample if its bundle can't run (about a minute on 2 CPU cores); a clone
+   runs it as committed (its small int8 model is in git).
 2. Serves every bundle in models/ with `python -m demos serve` (default http://127.0.0.1:7860/).
 3. Serves the blog with `mkdocs serve` (default http://127.0.0.1:8000/, live reload), its
    demo cards pointing at the local demo server.
@@ -65,12 +66,16 @@ def stop(processes: list[subprocess.Popen], *, interrupted: bool = False) -> Non
 
 
 def needs_sample(models: Path) -> bool:
-    """Train the sample on a first run (no bundle has weights yet), or when its bundle is
-    committed without weights (git ignores them); never re-add a sample the user removed."""
+    """Train the sample on a first run (no bundle can run yet), or when its bundle is there
+    without any weights it can run on; never re-add a sample the user removed. A clone can
+    run the sample as committed: its small int8 model is in git (the other weights are not),
+    so a first run trains nothing and leaves `git status` clean."""
+    from demos.app import has_weights
+
     sample = models / SAMPLE
     if (sample / "model.json").is_file():
-        return not (sample / "model.onnx").is_file()
-    return not any(models.glob("*/model.onnx"))
+        return not has_weights(sample)
+    return not any(has_weights(p.parent) for p in models.glob("*/model.json"))
 
 
 def main(argv: list[str] | None = None) -> int:

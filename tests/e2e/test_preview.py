@@ -65,10 +65,22 @@ def ctrl_c(process: subprocess.Popen) -> int:
         raise AssertionError("preview did not stop on Ctrl-C") from None
 
 
+GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
+
+
+def git_status(root: Path) -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=root,
+                          capture_output=True, text=True, check=True).stdout
+
+
 @pytest.fixture(scope="module")
-def preview(template):
+def preview(template, tmp_path_factory):
+    # A fresh clone: the template as committed (git ignores the large weights).
+    subprocess.run([*GIT, "init", "-q"], cwd=template, check=True)
+    subprocess.run([*GIT, "add", "-A"], cwd=template, check=True)
+    subprocess.run([*GIT, "commit", "-q", "-m", "clone"], cwd=template, check=True)
     ports = free_port(), free_port()
-    log = template / "preview.log"
+    log = tmp_path_factory.mktemp("preview-logs") / "preview.log"
     process = start_preview(template, *ports, log)
     try:
         output = wait_ready(process, log)
@@ -79,8 +91,11 @@ def preview(template):
             ctrl_c(process)
 
 
-def test_first_run_trains_the_sample_and_prints_both_addresses(preview):
-    assert "Training the digits sample" in preview["output"]
+def test_first_run_serves_the_committed_sample_and_prints_both_addresses(preview):
+    # The sample's int8 model is committed, so a clone runs it as it is: nothing to train.
+    assert "Training the digits sample" not in preview["output"]
+    assert (preview["root"] / "models/digits/model.int8.onnx").is_file()
+    assert not (preview["root"] / "models/digits/model.onnx").exists()
     assert f"Blog:  {preview['blog']}" in preview["output"]
     assert f"Demos: {preview['demos']}" in preview["output"]
     meta = json.loads((preview["root"] / "models/digits/model.json").read_text())
@@ -127,12 +142,14 @@ def test_reader_goes_from_home_to_the_demo(preview):
             browser.close()
 
 
-def test_ctrl_c_stops_both_and_a_second_run_reuses_the_bundle(preview):
+def test_ctrl_c_stops_both_leaves_the_clone_clean_and_a_second_run_reuses_the_bundle(
+        preview, tmp_path):
     assert ctrl_c(preview["process"]) == 0
     for url in (preview["blog"], preview["demos"]):
         with pytest.raises(OSError):
             urllib.request.urlopen(url, timeout=2)
-    log = preview["root"] / "again.log"
+    assert git_status(preview["root"]) == ""  # make preview changed no tracked file
+    log = tmp_path / "again.log"
     ports = free_port(), free_port()
     again = start_preview(preview["root"], *ports, log)
     try:
@@ -150,12 +167,22 @@ def test_sample_is_trained_only_when_missing_or_weightless(tmp_path):
     spec.loader.exec_module(preview)
     models = tmp_path / "models"
     assert preview.needs_sample(models)  # a first run: nothing trained yet
-    (models / "digits").mkdir(parents=True)
-    (models / "digits" / "model.json").write_text("{}")
-    assert preview.needs_sample(models)  # committed without its weights
-    (models / "digits" / "model.onnx").write_bytes(b"x")
+    sample = models / "digits"
+    sample.mkdir(parents=True)
+    (sample / "model.json").write_text("{}")
+    assert preview.needs_sample(models)  # committed without any weights
+    int8 = {"int8": {"file": "model.int8.onnx", "preferred": False}}
+    (sample / "model.json").write_text(json.dumps(int8))
+    (sample / "model.int8.onnx").write_bytes(b"x")
+    assert preview.needs_sample(models)  # an int8 model the runtime wouldn't run
+    int8["int8"]["preferred"] = True
+    (sample / "model.json").write_text(json.dumps(int8))
+    assert not preview.needs_sample(models)  # a clone: the committed int8 model runs
+    (sample / "model.int8.onnx").unlink()
+    (sample / "model.onnx").write_bytes(b"x")
     assert not preview.needs_sample(models)
-    shutil.rmtree(models / "digits")  # the user removed the sample but has a model of theirs
+    shutil.rmtree(sample)  # the user removed the sample but has a model of theirs
     (models / "bears").mkdir()
+    (models / "bears" / "model.json").write_text("{}")
     (models / "bears" / "model.onnx").write_bytes(b"x")
     assert not preview.needs_sample(models)
