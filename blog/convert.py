@@ -489,15 +489,23 @@ def _page(front: FrontMatter, body: str, settings: Settings, path: Path) -> str:
 
 
 def _opening_paragraph(body: str) -> tuple[str, str]:
-    """(the body's first block when it is a paragraph of prose, the rest), or ("", body)."""
+    """(the body's opening up to its first paragraph of prose, the rest), or ("", body).
+
+    The opening is that paragraph, with the section headings right above it when the body
+    starts with a heading (a notebook's "## Introduction"): the post list then shows the
+    first words the reader would read, in their place."""
     lines = body.split("\n")
     start = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
-    if start == len(lines) or lines[start].startswith((" ", "\t")):
+    at, headings = start, 0
+    while at < len(lines) and (not lines[at].strip() or re.match(r"#{1,6}\s", lines[at])):
+        headings += bool(lines[at].strip())
+        at += 1
+    if headings > 2 or at == len(lines) or lines[at].startswith((" ", "\t")):
         return "", body
-    first = lines[start].lstrip()
+    first = lines[at].lstrip()
     if first[0] in "#`~<!|>-*+=:$[{\\" or re.match(r"\d+[.)]\s", first):
-        return "", body  # a heading, code, HTML, a list, a call-out, math: not an excerpt
-    end = start
+        return "", body  # code, HTML, a list, a call-out, math: not an excerpt
+    end = at
     while end < len(lines) and lines[end].strip():
         end += 1
     return "\n".join(lines[start:end]), "\n".join(lines[end:])

@@ -383,3 +383,18 @@ def test_second_round_of_real_blog_constructs(site):
     caption = re.search(r"<figcaption>(.*?)</figcaption>", figs, re.S)[1]
     assert '<a href="https://example.com">the paper</a>' in caption
     assert 'alt="A figure from the paper"' in figs
+
+
+def test_excerpt_of_a_post_that_opens_with_a_heading(site):
+    """A notebook whose first cell is "## Introduction" then prose: the post list shows that
+    prose (under its heading), not an empty excerpt; the post itself is unchanged."""
+    write_nb(site.posts / "2024-03-01-bears.ipynb", notebook(
+        new_markdown_cell("## Introduction\n\nWe train a bear classifier from photos."),
+        new_markdown_cell("## Data\n\nThe photos come from a search engine."),
+        header='# "Bears"'))
+    site.build()
+    home = site.page("")
+    assert "We train a bear classifier from photos." in home
+    assert "The photos come from a search engine." not in home
+    body = article(site, "2024/03/01/bears")
+    assert body.index("Introduction") < body.index("We train") < body.index("The photos")
