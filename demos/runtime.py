@@ -17,6 +17,7 @@ Clients call the app like any Gradio app:
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -48,12 +49,48 @@ MAX_FILE_SIZE = "20mb"
 # The largest image we decode: enough for a 48 MP phone photo (8000x6000), far below the
 # 20000x20000 images that would need 1.2 GB of RAM each on a 2-vCPU/16 GB Space.
 MAX_PIXELS = 50_000_000
-# A free Space (and most container hosts' small tier) has 2 vCPUs: two requests run at
-# once, each ONNX Runtime session run on one thread, so a slow upload or a big image
-# never blocks the other user; the rest wait in a bounded queue instead of piling up.
-CPUS = 2
+
+
+def cpu_count() -> int:
+    """The CPUs this process may use, at least 1.
+
+    os.cpu_count(), lowered to the CPU affinity mask and to a cgroup CPU quota where
+    there is one: a container limited to 2 vCPUs on a 64-core host (a free Space, most
+    container hosts' small tier) counts 2, not 64.
+    """
+    count = os.cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        with contextlib.suppress(OSError):
+            count = min(count, len(os.sched_getaffinity(0)) or count)
+    quota = _cgroup_cpu_quota()
+    if quota is not None:
+        count = min(count, math.ceil(quota))
+    return max(1, count)
+
+
+def _cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """CPUs allowed by the cgroup's quota (v2 cpu.max, v1 cfs_quota_us), None if unlimited."""
+    try:  # cgroup v2: "max 100000" (no limit) or "200000 100000" (2 CPUs)
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        return int(quota) / int(period) if quota != "max" and int(period) > 0 else None
+    except (OSError, ValueError):
+        pass
+    try:  # cgroup v1: a quota of -1 means no limit
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return quota / period if quota > 0 and period > 0 else None
+    except (OSError, ValueError):
+        return None
+
+
+# As many predictions run at once as there are CPUs (2 on a free Space), each ONNX Runtime
+# session run on one thread, so a slow upload or a big image never blocks the other
+# users; the rest wait in a queue sized for a link shared with a class or a workshop
+# (a few hundred people clicking within seconds), beyond which Gradio answers "Queue is
+# full" instead of letting requests pile up without bound.
+CPUS = cpu_count()
 CONCURRENCY = CPUS
-QUEUE_SIZE = 16
+QUEUE_SIZE = 200
 ONNX_THREADS = 1
 
 SUPPORTED = "PNG, JPEG, WebP, GIF or BMP"
@@ -665,15 +702,47 @@ def _metrics_markdown(metrics: dict) -> str:
     return "Validation" + on + ": " + ", ".join(parts) + "."
 
 
+# The title of the message the page shows for an upload it can't use.
+BAD_IMAGE_TITLE = "Can't use this image"
+FAILURE_TITLE = "Something went wrong"
+FAILURE_MESSAGE = (
+    "Something went wrong while classifying this image; the server log has the details. "
+    "Try another image."
+)
+
+
+def _message_html(title: str, message: str) -> str:
+    """The page's error panel: a title and one message, escaped (file names are the
+    visitor's), in Gradio's error colours; role=alert so screen readers announce it."""
+    import html
+
+    def text(value: str) -> str:
+        # gr.HTML fills its value into a JS template: neutralise template syntax too.
+        return (
+            html.escape(value).replace("$", "&#36;").replace("{", "&#123;").replace("}", "&#125;")
+        )
+
+    return (
+        '<div role="alert" style="padding:0.75rem 1rem;border-radius:var(--radius-lg);'
+        "border:1px solid var(--error-border-color);background:var(--error-background-fill);"
+        'color:var(--error-text-color)">'
+        f"<strong>{text(title)}</strong><br>{text(message)}</div>"
+    )
+
+
 def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None = None):
-    """The Gradio app for `model`: image in (upload, webcam, paste), top classes out.
+    """The Gradio app for `model`: image in (upload, webcam, paste, an example), classes out.
 
     on_predict: a decorator applied to the function that runs the model, called once when
     the app is built: `build_app(model, on_predict=spaces.GPU)` on a ZeroGPU Space. The
-    decorated function takes the uploaded file's path and returns {label: probability};
-    it raises BadImage (a picklable ValueError) for bad input, which the app shows as a
-    short error message. Unexpected errors are logged with their traceback on the server
-    and shown to the user as one line.
+    decorated function takes the opened RGB image (PIL) and returns {label: probability};
+    bad input raises BadImage (a picklable ValueError) before it is called. Unexpected
+    errors are logged with their traceback on the server and shown to the user as one line.
+
+    The API endpoint (API_NAME) returns every label, best first, and raises the short
+    message as an error for a bad image. On the page, a bad upload is cleared from the
+    input and one message with its title (BAD_IMAGE_TITLE) replaces any earlier one; the
+    prediction shows the top 5 classes.
 
     The returned gr.Blocks has its queue configured (CONCURRENCY, QUEUE_SIZE); launch it
     with `max_file_size=MAX_FILE_SIZE` (launch() below does), or mount it with
@@ -686,27 +755,44 @@ def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None
 
     run_model = on_predict(classify) if on_predict is not None else classify
 
-    def predict(image: dict | None) -> dict[str, float] | None:
-        if image is None:  # the image was cleared
-            return None
+    def run(image: dict) -> dict[str, float]:
         try:
             source, name = _upload_source(image)
             return run_model(open_image(source, name))
         except BadImage as error:
             # The visitor's mistake, not the server's: one log line, no traceback.
             log.info("rejected an upload: %s", error)
-            raise gr.Error(
-                str(error), title="Can't use this image", print_exception=False
-            ) from None
+            raise
         except Exception:  # the server keeps running; the user gets one line
             log.exception("prediction failed for %s", image)
-            raise gr.Error(
-                "Something went wrong while classifying this image; the server log "
-                "has the details. Try another image.",
-                print_exception=False,  # log.exception above already has the traceback
-            ) from None
+            raise
 
-    n_top = min(5, len(model.labels))
+    def predict(image: dict | None) -> dict[str, float] | None:
+        """The API: every label's probability, or an error with the short message."""
+        if image is None:
+            return None
+        try:
+            return run(image)
+        except BadImage as error:
+            raise gr.Error(str(error), title=BAD_IMAGE_TITLE, print_exception=False) from None
+        except Exception:
+            # print_exception=False: run() has logged the traceback already.
+            raise gr.Error(FAILURE_MESSAGE, title=FAILURE_TITLE, print_exception=False) from None
+
+    def show(image: dict | None):
+        """The page: (prediction, input, message). Gradio 6's toasts show neither an
+        error's title nor one message per upload, so the page has its own panel."""
+        if image is None:  # cleared, by the visitor or after a bad upload: keep the message
+            return None, gr.skip(), gr.skip()
+        try:
+            return run(image), gr.skip(), gr.update(value="", visible=False)
+        except BadImage as error:
+            message = _message_html(BAD_IMAGE_TITLE, str(error))
+            return None, None, gr.update(value=message, visible=True)
+        except Exception:
+            message = _message_html(FAILURE_TITLE, FAILURE_MESSAGE)
+            return None, gr.skip(), gr.update(value=message, visible=True)
+
     with gr.Blocks(title=model.title, analytics_enabled=False) as app:
         gr.Markdown(f"# {model.title}")
         if model.description:
@@ -726,22 +812,49 @@ def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None
                     height=320,
                     elem_id="image",
                 )
+                message = gr.HTML(visible=False, js_on_load=None, elem_id="message")
                 button = gr.Button("Classify", variant="primary")
             with gr.Column():
-                label = gr.Label(num_top_classes=n_top, label="Prediction", elem_id="prediction")
+                label = gr.Label(
+                    num_top_classes=min(5, len(model.labels)),
+                    label="Prediction",
+                    elem_id="prediction",
+                )
         if model.examples:
+            # Thumbnails without captions: a caption would give the answer away.
             gr.Examples(
                 examples=[[str(path)] for path, _ in model.examples],
-                example_labels=[truth or path.stem for path, truth in model.examples],
                 inputs=[image],
                 label="Examples (click one)",
+                examples_per_page=max(10, min(len(model.examples), 30)),
+                elem_id="examples",
             )
-        # preprocess=False: predict() gets the raw upload and does every check itself
-        # (see _upload_source).
-        button.click(predict, image, label, api_name=API_NAME.lstrip("/"), preprocess=False)
-        # Uploading, pasting, taking a photo or clicking an example classifies at once;
-        # that event is for the page only, the API is the button's endpoint.
-        image.change(predict, image, label, api_visibility="private", preprocess=False)
+        # The API's output: never shown, it holds every label (the page's shows the top 5).
+        scores = gr.Label(visible=False, label="Scores")
+        api_trigger = gr.Button(visible=False)
+        # preprocess=False everywhere: the functions get the raw upload and do every check
+        # themselves (see _upload_source). One concurrency group: CONCURRENCY predictions at
+        # once, whether they come from the API, the button or an upload.
+        api_trigger.click(
+            predict,
+            image,
+            scores,
+            api_name=API_NAME.lstrip("/"),
+            preprocess=False,
+            concurrency_id="predict",
+        )
+        page = {
+            "fn": show,
+            "inputs": image,
+            "outputs": [label, image, message],
+            "api_visibility": "private",
+            "preprocess": False,
+            "concurrency_id": "predict",
+            "show_progress_on": label,
+        }
+        button.click(**page)
+        # Uploading, pasting, taking a photo or clicking an example classifies at once.
+        image.change(**page)
     app.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return app
 

@@ -93,8 +93,18 @@ def create_app(
         return page
 
     for name, (_, blocks) in demos.items():
+        # root_path: Gradio builds the URLs of files it returns (an example loaded into the
+        # input, /gradio_api/file=...) from the request. For events that skip the queue,
+        # as loading an example does, it strips the whole request path, mount point
+        # included, unless the app's root_path names the mount point: without it the
+        # browser asks for /gradio_api/file=... instead of /NAME/gradio_api/file=... (404).
         app = gr.mount_gradio_app(
-            app, blocks, path=f"/{name}", max_file_size=runtime.MAX_FILE_SIZE, show_error=False
+            app,
+            blocks,
+            path=f"/{name}",
+            root_path=f"/{name}",
+            max_file_size=runtime.MAX_FILE_SIZE,
+            show_error=False,
         )
     return app
 

@@ -38,6 +38,56 @@ def test_examples_through_the_api(client, tiny_bundle):
         assert {c["label"] for c in result["confidences"]} == {"red", "green", "blue"}
 
 
+def _many_labels_bundle(make_bundle, tmp_path, labels):
+    """The tiny bundle with a randomly initialised `simple_cnn` head for `labels` (ONNX)."""
+    import io
+
+    import torch
+    from bundle_factory import WIDTHS, export_onnx, simple_cnn
+
+    torch.manual_seed(0)
+    network = simple_cnn(WIDTHS, len(labels)).eval()
+    buffer = io.BytesIO()
+    export_onnx(network, buffer)
+    return make_bundle(
+        tmp_path,
+        "letters",
+        labels=labels,
+        architecture={"num_classes": len(labels)},
+        onnx_bytes=buffer.getvalue(),
+    )
+
+
+def test_confidences_hold_every_label_best_first(make_bundle, tmp_path):
+    """The API returns all the labels (models/README.md, demos/README.md), not the page's
+    top 5, sorted by confidence, with the model's exact probabilities."""
+    import gradio as gr
+
+    labels = [f"class {c}" for c in "abcdefghijkl"]
+    model = runtime.load(_many_labels_bundle(make_bundle, tmp_path, labels))
+    app = runtime.build_app(model)
+    port = free_port()
+    runtime.launch(
+        app, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
+    )
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        image = tmp_path / "letters" / "examples" / "blue_0.png"
+        result = client.predict(handle_file(str(image)), api_name=runtime.API_NAME)
+    finally:
+        app.close()
+    confidences = result["confidences"]
+    assert sorted(c["label"] for c in confidences) == sorted(labels)
+    values = [c["confidence"] for c in confidences]
+    assert values == sorted(values, reverse=True)
+    assert result["label"] == confidences[0]["label"]
+    expected = model.predict(image)
+    assert {c["label"]: c["confidence"] for c in confidences} == pytest.approx(expected, abs=1e-9)
+    # The page itself still shows the top 5.
+    labels_shown = [b for b in app.blocks.values() if isinstance(b, gr.Label) and b.visible]
+    assert [b.num_top_classes for b in labels_shown] == [5]
+
+
 def test_unusual_but_valid_images(client, valid_images):
     for case, (path, expected) in valid_images.items():
         result = client.predict(handle_file(str(path)), api_name=runtime.API_NAME)

@@ -288,3 +288,66 @@ def test_torchvision_architecture(make_bundle, tmp_path):
     (folder / "model.json").write_text(json.dumps(meta))
     with pytest.raises(runtime.BundleError, match="'architecture.name'"):
         runtime.load(folder, "torch")
+
+
+# ---------------------------------------------------------------------------------------
+# Sizing for a link shared with a class
+
+
+def test_queue_and_concurrency_are_sized_for_a_class(tiny_bundle):
+    """A burst of a few hundred visitors waits in the queue instead of being refused
+    ("Queue is full" at the old 16); one prediction per CPU runs at once, whichever
+    event (API, button, upload) it comes from; ONNX Runtime runs each on one thread."""
+    assert runtime.QUEUE_SIZE == 200
+    assert runtime.CONCURRENCY == runtime.CPUS == runtime.cpu_count() >= 1
+    assert runtime.ONNX_THREADS == 1
+    app = runtime.build_app(runtime.load(tiny_bundle))
+    assert app._queue.max_size == 200
+    assert app._queue.default_concurrency_limit == runtime.CONCURRENCY
+    queued = [fn for fn in app.fns.values() if fn.queue]
+    assert len(queued) == 3  # the API, the button and the upload
+    assert {fn.concurrency_id for fn in queued} == {"predict"}
+    assert {fn.concurrency_limit for fn in queued} == {"default"}  # the queue's, above
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"cpu.max": "200000 100000\n"}, 2.0),
+        ({"cpu.max": "150000 100000\n"}, 1.5),
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "400000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 4.0),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({"cpu.max": "garbage"}, None),
+        ({}, None),
+    ],
+)
+def test_cgroup_cpu_quota(files, expected, tmp_path):
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert runtime._cgroup_cpu_quota(tmp_path) == expected
+
+
+def test_cpu_count_follows_the_container_quota(monkeypatch):
+    """A 2-vCPU container on a 64-core host (a free Space) runs 2 predictions at once."""
+    monkeypatch.setattr(runtime.os, "cpu_count", lambda: 64)
+    if hasattr(runtime.os, "sched_getaffinity"):
+        monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: set(range(64)))
+    monkeypatch.setattr(runtime, "_cgroup_cpu_quota", lambda: 2.0)
+    assert runtime.cpu_count() == 2
+    monkeypatch.setattr(runtime, "_cgroup_cpu_quota", lambda: 1.5)
+    assert runtime.cpu_count() == 2
+    monkeypatch.setattr(runtime, "_cgroup_cpu_quota", lambda: 0.5)
+    assert runtime.cpu_count() == 1
+    monkeypatch.setattr(runtime, "_cgroup_cpu_quota", lambda: None)
+    assert runtime.cpu_count() == 64
+    monkeypatch.setattr(runtime.os, "cpu_count", lambda: None)
+    assert runtime.cpu_count() == 1
+
+
+def test_page_message_escapes_the_file_name():
+    name = '"<img src=x onerror=alert(1)>${x}{{y}}.png" is empty'
+    html = runtime._message_html(runtime.BAD_IMAGE_TITLE, name)
+    assert "<img" not in html and "${" not in html and "{{" not in html
+    assert "Can&#x27;t use this image" in html and 'role="alert"' in html

@@ -44,6 +44,25 @@ def test_each_app_predicts_at_its_path(name, served, models_dir):
         assert result["label"] == label
 
 
+@pytest.mark.parametrize("name", ["colours", "colours-crop"])
+def test_a_clicked_example_is_served_under_the_mount_path(name, served, models_dir):
+    """Clicking an example runs Gradio's load_example event outside the queue; the file URL
+    it returns must keep /NAME/ (it used to be /gradio_api/file=..., a 404)."""
+    import json
+
+    request = urllib.request.Request(
+        f"{served}/{name}/gradio_api/run/load_example",
+        data=json.dumps({"data": [1]}).encode(),  # the second example, green_0.png
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        value = json.load(response)["data"][0]["value"]
+    assert value["orig_name"] == "green_0.png"
+    assert value["url"].startswith(f"{served}/{name}/gradio_api/file="), value["url"]
+    with urllib.request.urlopen(value["url"], timeout=30) as response:
+        assert response.read() == (models_dir / name / "examples" / "green_0.png").read_bytes()
+
+
 def test_bad_input_on_a_mounted_app(served, bad_images, models_dir):
     client = Client(f"{served}/colours/", verbose=False)
     path, phrase = bad_images["text_named_png"]
