@@ -24,7 +24,6 @@ import logging
 import math
 import os
 import threading
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,11 +96,9 @@ SUPPORTED = "PNG, JPEG, WebP, GIF or BMP"
 
 log = logging.getLogger(__name__)
 
-# Pillow refuses images over 2 * MAX_IMAGE_PIXELS and only warns between 1x and 2x:
-# lower the limit and turn the warning into an error too, as the process only serves
-# this app. _check_size below enforces the same limit without relying on this filter.
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-warnings.simplefilter("error", Image.DecompressionBombWarning)
+# The limit is ours, checked by _check_size once Pillow has read the header (before any
+# pixel is decoded). Pillow's own, global, limit is left alone: this module is also imported
+# in notebooks and other programs, whose settings are not ours to change.
 
 
 class BundleError(Exception):

@@ -26,3 +26,16 @@ def test_a_notebook_that_imports_training_still_shows_its_figures(tmp_path):
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = nb.cells[1].outputs
     assert any("image/png" in out.get("data", {}) for out in outputs), outputs
+
+
+def test_importing_the_demo_runtime_leaves_pillow_and_warnings_alone():
+    import subprocess
+    import sys
+
+    code = ("import warnings\nimport numpy\nfrom PIL import Image\n"
+            "before = (Image.MAX_IMAGE_PIXELS, list(warnings.filters))\n"
+            "import demos.runtime\n"
+            "assert (Image.MAX_IMAGE_PIXELS, list(warnings.filters)) == before, 'changed'\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
