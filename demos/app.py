@@ -101,6 +101,11 @@ def load_demos(folders: dict[str, Path], backend: str = "onnx", *, verbose: bool
     for i, (name, folder) in enumerate(folders.items(), 1):
         if verbose:
             print(f"[{i}/{len(folders)}] loading {folder} ({backend})", file=sys.stderr)
-        model = runtime.load(folder, backend=backend)
+        if backend == "torch":
+            from demos import torch_backend  # torch only when asked for
+
+            model = torch_backend.load(folder)
+        else:
+            model = runtime.load(folder, backend=backend)
         demos[name] = (model, runtime.build_app(model))
     return demos

@@ -9,9 +9,14 @@ DataLoaders (size, resize method, normalization).
 Loading export.pkl unpickles it, and unpickling runs whatever code the file contains: only
 import files you made yourself or trust, and say so with --trust.
 
+The bundle is named after the file (models/bears.pkl -> bears), or after its folder when
+the file has fastai's default name (bears/export.pkl -> bears); --name chooses another.
+learn.export() keeps no validation metrics: --valid DIR measures the accuracy on a folder
+of labelled images (one subfolder per label) with the bundle's ONNX model.
+
 Example:
 
-    python -m demos import-fastai export.pkl --name bears --trust
+    python -m demos import-fastai bears/export.pkl --trust --valid bears/valid
     python -m demos import-fastai pets.pkl --name pets --trust --code is_cat.py
 """
 
@@ -20,12 +25,15 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import platform
+import re
 import runpy
 import shutil
 import sys
 import tempfile
 import warnings
+import zipfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -39,6 +47,23 @@ FORMAT = "model-bundle/1"
 ONNX_OPSET = 17
 # The ONNX graph must agree with PyTorch to this tolerance on a random batch.
 ONNX_ATOL = 1e-4
+# File and folder names that say nothing about the model: fastai's default `export`, and the
+# folders exports land in (Colab's /content, Kaggle's /kaggle/working, a dataset's images/).
+GENERIC_STEMS = {"export", "model", "models", "learner", "learn", "final", "best", "checkpoint"}
+GENERIC_FOLDERS = GENERIC_STEMS | {
+    "exports", "output", "outputs", "content", "working", "kaggle", "tmp", "temp", "data",
+    "dataset", "datasets", "images", "imgs", "train", "valid", "downloads", "desktop",
+    "documents", "home", "root", "src", "notebooks", "nbs", "checkpoints", "artifacts",
+    "weights", "files", "drive", "mydrive", "my drive",
+}  # fmt: skip
+# The --valid images, by extension (fastai's get_image_files takes the same kinds).
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+VALID_BATCH = 16
+# fastai's validation pixels against the bundle's, in levels of 255, on 24 photo-like
+# JPEGs (tests/demos/fastai_images.py, asserted by tests/demos/test_import_fastai.py).
+CROP_MAX_LEVELS = 22
+PRESIZE_MAX_LEVELS = 35
+PRESIZE_MEAN_LEVELS = 1
 UNTRUSTED = (
     "{file}: refusing to load it without --trust. A fastai export is a pickle, and "
     "unpickling runs any code the file contains; pass --trust only for a file you made "
@@ -52,12 +77,13 @@ class FastaiImportError(DemosError):
 
 def import_fastai(
     export: str | Path,
-    name: str,
+    name: str | None = None,
     *,
     trust: bool = False,
     models: str | Path = DEFAULT_MODELS,
     code: str | Path | None = None,
     examples: list[str | Path] = (),
+    valid: str | Path | None = None,
     title: str | None = None,
     description: str | None = None,
     post: str | None = None,
@@ -65,15 +91,21 @@ def import_fastai(
 ) -> Path:
     """Write bundle `models/NAME` from fastai export `export`; returns the bundle folder.
 
-    Refuses (before opening the file) unless `trust` is true. `code` is a Python file run
-    first, for exports that refer to functions defined in the training notebook (the
-    book's `is_cat`). `examples` are images copied into the bundle as demo examples.
+    Refuses (before opening the file) unless `trust` is true. `name` defaults to
+    default_name(export). `code` is a Python file run first, for exports that refer to
+    functions defined in the training notebook (the book's `is_cat`). `examples` are images
+    copied into the bundle as demo examples. `valid` is a folder of labelled images (one
+    subfolder per label) on which the bundle's ONNX model measures the accuracy recorded
+    in model.json.
     """
     export = Path(export)
     if not trust:
         raise FastaiImportError(UNTRUSTED.format(file=export))
     if not export.is_file():
         raise FastaiImportError(f"{export}: no such file; give the path of a learn.export() file.")
+    if name is None:
+        name = default_name(export)
+        echo(f"Bundle name: {name} (from {export}; --name NAME chooses another)")
     if not name or not NAME_PATTERN.match(name):
         # The name becomes a folder, a URL path (/NAME/) and a Space name.
         raise FastaiImportError(f"--name {name!r} must be letters, digits, '.', '_' and '-' "
@@ -81,16 +113,108 @@ def import_fastai(
     for example in examples:
         if not Path(example).is_file():
             raise FastaiImportError(f"--examples: {example} is not a file.")
+    if valid is not None and not Path(valid).is_dir():
+        raise FastaiImportError(
+            f"--valid {valid}: no such folder; give a folder of labelled images with one "
+            "subfolder per label (valid/grizzly/1.jpg, valid/black/2.jpg, ...)."
+        )
     learn = load(export, code=code)
     echo(f"Loaded {export}: {type(learn.model).__name__} with {len(vocab(learn, export))} classes")
     meta = describe(learn, export, name, title=title, description=description, post=post, echo=echo)
-    return write_bundle(learn, meta, Path(models) / name, examples=examples, echo=echo)
+    images = labelled_images(Path(valid), meta["labels"], echo=echo) if valid is not None else None
+    if images is None and "accuracy" not in meta["metrics"]:
+        echo(
+            f"note: {export} holds no validation metrics (learn.export() doesn't keep them), so "
+            "the demo shows no accuracy; pass --valid DIR, a folder of labelled images with one "
+            "subfolder per label, to measure it."
+        )
+    return write_bundle(
+        learn, meta, Path(models) / name, examples=examples,
+        valid=(Path(valid), images) if images is not None else None, echo=echo,
+    )  # fmt: skip
+
+
+def default_name(export: Path) -> str:
+    """The bundle name for `export` when --name isn't given.
+
+    The file's name when it names the model (models/bears.pkl -> bears), else the name of
+    its folder (bears/export.pkl -> bears): learn.export() writes `export.pkl` into the
+    Learner's path, the dataset's folder. Lowercased, with runs of other characters than
+    letters, digits, '.', '_' and '-' made one '-'.
+    """
+    folder = Path(os.path.abspath(export)).parent  # not resolve(): a link's own folder
+    candidates = [(export.stem, GENERIC_STEMS)]
+    if folder != Path.home() and folder.parent != folder:  # not ~/ or /
+        candidates.append((folder.name, GENERIC_FOLDERS))
+    for text, generic in candidates:
+        slug = re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-._")
+        if slug and slug not in generic and text.lower() not in generic:
+            return slug
+    raise FastaiImportError(
+        f"{export}: neither the file name nor its folder ({folder.name or folder}) says what "
+        "the model is; name the bundle with --name NAME (e.g. --name bears)."
+    )
+
+
+def labelled_images(valid: Path, labels: list[str], echo=print) -> list[tuple[Path, int]]:
+    """(image, label index) for every image in `valid`'s label subfolders, sorted.
+
+    Subfolders must be named after labels the model knows; an image outside the subfolders
+    has no label. Both are errors naming the folder, rather than images silently left out.
+    Files that aren't images by their extension (notes.txt) are skipped and counted; hidden
+    ones (.DS_Store) are skipped.
+    """
+    entries = sorted(p for p in valid.iterdir() if not p.name.startswith("."))
+    folders = [p for p in entries if p.is_dir()]
+    loose = [p for p in entries if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    unknown = [p.name for p in folders if p.name not in labels]
+    known = ", ".join(labels[:20]) + (", ..." if len(labels) > 20 else "")
+    if unknown:
+        which = ", ".join(unknown[:10]) + (", ..." if len(unknown) > 10 else "")
+        raise FastaiImportError(
+            f"--valid {valid}: the subfolder{'s' if len(unknown) > 1 else ''} {which} "
+            f"{'are not labels' if len(unknown) > 1 else 'is not a label'} the model knows "
+            f"({known}); rename or remove {'them' if len(unknown) > 1 else 'it'}."
+        )
+    if loose:
+        which = loose[0].name + (f" and {len(loose) - 1} more" if len(loose) > 1 else "")
+        raise FastaiImportError(
+            f"--valid {valid}: {which} {'are' if len(loose) > 1 else 'is'} outside the label "
+            "subfolders, so without a label; move each image into the subfolder named after "
+            f"its label ({known})."
+        )
+    images, skipped = [], []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if any(part.startswith(".") for part in path.relative_to(valid).parts):
+                continue
+            if path.is_file():
+                if path.suffix.lower() in IMAGE_SUFFIXES:
+                    images.append((path, labels.index(folder.name)))
+                else:
+                    skipped.append(path)
+    if not images:
+        raise FastaiImportError(
+            f"--valid {valid}: no images (.jpg, .png, ...) in subfolders named after the labels "
+            f"({known}); put each validation image in the subfolder named after its label."
+        )
+    if skipped:
+        many = len(skipped) > 1
+        echo(
+            f"note: --valid {valid}: skipped {len(skipped)} file{'s' if many else ''} that "
+            f"{'are not images' if many else 'is not an image'} "
+            f"({skipped[0].relative_to(valid)}{', ...' if many else ''})."
+        )
+    return images
 
 
 def load(export: Path, *, code: str | Path | None = None):
     """Unpickle the Learner on the CPU. Only call this for a trusted file."""
     try:
-        from fastai.learner import load_learner
+        with warnings.catch_warnings():
+            # fastai's modules use torch.jit.script, which torch marks deprecated: not ours.
+            warnings.filterwarnings("ignore", category=FutureWarning, message=".*torch.jit")
+            from fastai.learner import load_learner
     except ImportError:
         raise FastaiImportError(
             "fastai is not installed: install the `bench` extra (pip install -e '.[bench]') "
@@ -98,6 +222,8 @@ def load(export: Path, *, code: str | Path | None = None):
         ) from None
     if code is not None:
         _run_definitions(Path(code))
+    if _truncated(export):  # found before torch reports it as a zip archive error
+        raise FastaiImportError(_unreadable(export))
     try:
         with warnings.catch_warnings():
             # fastai's own pickle warning repeats what --trust already acknowledged.
@@ -106,7 +232,7 @@ def load(export: Path, *, code: str | Path | None = None):
     except AttributeError as err:
         if "Can't get attribute" not in str(err):  # pickle's "missing definition" error
             raise FastaiImportError(
-                f"{export} holds something other than a fastai Learner ({_first_line(err)}): "
+                f"{export} holds something other than a fastai Learner ({_summary(err)}): "
                 "export the Learner with learn.export()."
             ) from None
         raise FastaiImportError(
@@ -115,10 +241,7 @@ def load(export: Path, *, code: str | Path | None = None):
             "`def is_cat(x): ...`) in a .py file and pass it with --code FILE."
         ) from None
     except Exception as err:  # a corrupt or foreign pickle fails in many ways
-        raise FastaiImportError(
-            f"{export} could not be loaded as a fastai Learner ({type(err).__name__}: "
-            f"{_first_line(err)}). Is it the file learn.export() wrote?"
-        ) from None
+        raise FastaiImportError(_unreadable(export, err)) from None
     if not hasattr(learn, "model") or not hasattr(learn, "dls"):
         raise FastaiImportError(
             f"{export} holds a {type(learn).__name__}, not a fastai Learner: export it with "
@@ -126,6 +249,30 @@ def load(export: Path, *, code: str | Path | None = None):
         )
     learn.model.eval()
     return learn
+
+
+def _truncated(export: Path) -> bool:
+    """A zip archive (what torch.save, and so learn.export(), writes) without its end: a copy
+    or download cut short. The archive's directory is at its end, so nothing can be read."""
+    with export.open("rb") as file:
+        head = file.read(4)
+    return head == b"PK\x03\x04" and not zipfile.is_zipfile(export)
+
+
+def _unreadable(export: Path, err: BaseException | None = None) -> str:
+    """One sentence for an export that can't be unpickled: what is wrong, and the fix."""
+    size = export.stat().st_size
+    fix = "copy or download it again, or export it again with learn.export()"
+    if size == 0:
+        return f"{export} is empty (0 bytes): {fix}."
+    with export.open("rb") as file:
+        pickled = file.read(1) == b"\x80"  # a pickle's first opcode: the legacy torch.save
+    if _truncated(export) or pickled and (isinstance(err, EOFError) or "truncated" in str(err)):
+        return f"{export} is cut short ({size:,} bytes, and its end is missing): {fix}."
+    return (
+        f"{export} could not be loaded as a fastai Learner ({type(err).__name__}: "
+        f"{_summary(err)}); check that it is the file learn.export() wrote, or export it again."
+    )
 
 
 def _run_definitions(code: Path) -> None:
@@ -166,56 +313,26 @@ def validation_transform(learn, export: Path, echo=print) -> dict:
     """The contract's `input` block (size, resize, mean, std) from the DataLoaders.
 
     Only the transforms that run on the validation set matter: fastai's augmentations
-    (flips, rotations, random crops) are skipped there.
+    (flips, rotations, lighting, random crops) are skipped there. The size is the last
+    one the validation images are resized to: with presizing (the book's
+    `item_tfms=Resize(460), batch_tfms=aug_transforms(size=224)`), the batch's 224, not
+    the item's 460. Where fastai's pixels and the contract's differ, `echo` says by how
+    much (measured by tests/demos/fastai_images.py).
     """
     item = list(getattr(learn.dls.after_item, "fs", []))
     batch = list(getattr(learn.dls.after_batch, "fs", []))
     names = [type(t).__name__ for t in item + batch]
-    size = resize = None
-    for tfm in item + batch:
-        kind = type(tfm).__name__
-        if kind == "Resize":
-            width, height = (int(v) for v in tfm.size)  # fastai stores (width, height)
-            size = [height, width]
-            method = str(tfm.method)
-            resize = {"squish": "squish", "crop": "crop", "pad": "pad"}.get(method)
-            if resize is None:
-                raise FastaiImportError(f"{export}: unknown Resize method {method!r}.")
-            if resize == "crop":
-                echo(
-                    f"note: {export} crops a box rounded to whole pixels; bundles crop the exact "
-                    "box, so predictions can differ from fastai's in the last decimals."
-                )
-            if resize == "pad":
-                # fastai pads the original to the target's shape and then resizes; the
-                # contract resizes and then pads, so edge pixels blend differently.
-                if str(tfm.pad_mode) == "zeros":
-                    echo(
-                        f"warning: {export} pads before resizing; bundles resize, then pad: "
-                        "pixels along the padded edges differ slightly from fastai's."
-                    )
-                else:
-                    echo(
-                        f"warning: {export} pads with {tfm.pad_mode}; bundles pad with black, "
-                        "after resizing: the padded borders differ from fastai's (train with "
-                        "Resize(..., pad_mode='zeros') to come closer)."
-                    )
-            break
-        if kind in ("RandomResizedCrop", "RandomResizedCropGPU"):
-            width, height = (int(v) for v in tfm.size)
-            size, resize = [height, width], "squish"
-            echo(
-                f"warning: {export} uses {kind}, which on the validation set squishes to "
-                f"{tfm.val_xtra:.0%} more than the size and cuts the centre; bundles describe "
-                "squish, crop or pad only, so the demo squishes to the size (slightly less "
-                "zoomed). Train with item_tfms=Resize(...) for an exact match."
-            )
-            break
+    size, resize, note = _item_resize(item, export)
+    presize = _batch_resize(batch)
+    if presize is not None:
+        size, resize, note = _presized(export, size, resize, *presize)
     if size is None:
         raise FastaiImportError(
             f"{export}: no Resize in the DataLoaders' transforms ({', '.join(names) or 'none'});"
             " the demo needs a fixed input size: train with item_tfms=Resize(SIZE)."
         )
+    if note:
+        echo(note)
     mean, std = [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]
     for tfm in batch:
         kind = type(tfm).__name__
@@ -234,13 +351,119 @@ def validation_transform(learn, export: Path, echo=print) -> dict:
     return {"size": size, "resize": resize, "mean": mean, "std": std}
 
 
+def _item_resize(item: list, export: Path) -> tuple[list[int] | None, str | None, str | None]:
+    """([height, width], contract resize method, note) of the per-image resize (Pillow)."""
+    for tfm in item:
+        kind = type(tfm).__name__
+        if kind == "Resize":
+            width, height = (int(v) for v in tfm.size)  # fastai stores (width, height)
+            method = str(tfm.method)
+            if method not in ("squish", "crop", "pad"):
+                raise FastaiImportError(f"{export}: unknown Resize method {method!r}.")
+            return [height, width], method, _resize_note(export, method, str(tfm.pad_mode))
+        if kind == "RandomResizedCrop":
+            width, height = (int(v) for v in tfm.size)
+            note = (
+                f"warning: {export} uses {kind}, which on the validation set squishes to "
+                f"{tfm.val_xtra:.0%} more than the size and cuts the centre; bundles describe "
+                "squish, crop or pad only, so the demo squishes to the size (slightly less "
+                "zoomed). Train with item_tfms=Resize(...) for an exact match."
+            )
+            return [height, width], "squish", note
+    return None, None, None
+
+
+def _resize_note(export: Path, method: str, pad_mode: str) -> str | None:
+    """What differs between fastai's Resize(method) and the contract's, with the numbers
+    tests/demos/fastai_images.py measures on 24 photo-like JPEGs (500x375 and others)."""
+    if method == "squish":
+        return None  # the same Pillow resize: pixel for pixel
+    if method == "crop":
+        return (
+            f"note: {export} resizes with fastai's crop, which rounds the crop box down to whole "
+            "pixels and resamples only inside it; the bundle resamples the exact centred box "
+            f"(the contract's crop). Pixels differ by up to {CROP_MAX_LEVELS}/255 (about 1/255 "
+            "on average) for photos less than twice the input size, a few levels for larger "
+            "ones, so probabilities differ slightly; train with Resize(SIZE, method='squish') "
+            "for the same pixels as fastai."
+        )
+    # fastai pads the original to the target's shape and then resizes; the contract resizes
+    # and then pads, so edge pixels blend differently and the border can move by a pixel.
+    if pad_mode == "zeros":
+        return (
+            f"warning: {export} pads before resizing (rounding the padding to whole pixels); "
+            "bundles resize, then pad: the rows or columns along the padded edges differ from "
+            "fastai's (by up to 200/255 where the border falls a pixel apart), the rest by a "
+            "few levels."
+        )
+    return (
+        f"warning: {export} pads with {pad_mode}; bundles pad with black, after resizing: the "
+        "padded borders differ from fastai's (train with Resize(..., pad_mode='zeros') to "
+        "come closer)."
+    )
+
+
+def _batch_resize(batch: list) -> tuple[object, list[int]] | None:
+    """(transform, [height, width]) of the last batch transform that resizes validation
+    images: RandomResizedCropGPU, or an AffineCoordTfm given a size (aug_transforms(size=...)
+    merges its flips, rotations and zooms into one). Both resample with grid_sample."""
+    found = None
+    for tfm in batch:
+        kinds = {cls.__name__ for cls in type(tfm).__mro__}
+        size = getattr(tfm, "size", None)
+        if size is None or not kinds & {"RandomResizedCropGPU", "AffineCoordTfm"}:
+            continue
+        height, width = (size, size) if isinstance(size, int) else (int(v) for v in size)
+        found = (tfm, [int(height), int(width)])  # both store (height, width)
+    return found
+
+
+def _presized(export: Path, size, resize, tfm, final: list[int]):
+    """(size, resize, note) for a per-image resize followed by a per-batch one (presizing)."""
+    kind = type(tfm).__name__
+    if size is None:
+        note = (
+            f"warning: {export} resizes only per batch ({kind} to {final[0]}x{final[1]}), so "
+            "its images all had one size; the bundle squishes any image to that size."
+        )
+        return final, "squish", note
+    height, width = size
+    aspect = width / height
+    # On the validation set RandomResizedCropGPU crops the centre to its `ratio` range (and
+    # by valid_scale), then resizes; AffineCoordTfm only resizes.
+    ratio = getattr(tfm, "ratio", (0, float("inf"))) if kind == "RandomResizedCropGPU" else None
+    crops = ratio is not None and (
+        not ratio[0] <= aspect <= ratio[1] or float(getattr(tfm, "valid_scale", 1.0)) != 1.0
+    )
+    steps = (
+        f"{export} presizes: each image to {height}x{width} ({resize}) with Pillow, then each "
+        f"batch to {final[0]}x{final[1]} with {kind} (torch's grid_sample, not antialiased)"
+    )
+    if crops or height * final[1] != width * final[0]:
+        note = (
+            f"warning: {steps}, which on the validation set also changes the images' shape; "
+            f"the bundle describes one resize ({resize} to {final[0]}x{final[1]}), so "
+            "predictions near the borders differ from fastai's."
+        )
+    else:
+        note = (
+            f"note: {steps}; the bundle does one Pillow {resize} to {final[0]}x{final[1]} (the "
+            f"contract's {resize}): pixels differ by up to {PRESIZE_MAX_LEVELS}/255 (about "
+            f"{PRESIZE_MEAN_LEVELS}/255 on average), and probabilities more than for a single "
+            "resize; train with item_tfms=Resize(SIZE, method='squish') and no batch resize "
+            "for the same pixels as fastai."
+        )
+    return final, resize, note
+
+
 def _architecture(learn, num_classes: int) -> dict:
     # The network is fastai's body + head, not a torchvision model or simple_cnn, so the
     # contract's torch backend can't rebuild it from model.json: the ONNX graph carries it.
+    # `framework: fastai` tells the PyTorch backend to say so (demos/torch_backend.py).
     arch = getattr(learn, "arch", None)
     body = getattr(arch, "__name__", None) or type(learn.model).__name__
-    return {"name": f"fastai/{body}", "num_classes": num_classes, "framework": "fastai",
-            "body": body}  # fmt: skip
+    return {"name": f"fastai/{body}", "num_classes": num_classes,
+            "framework": "fastai", "body": body}  # fmt: skip
 
 
 def _metrics(learn) -> dict:
@@ -304,8 +527,12 @@ def describe(
     }
 
 
-def write_bundle(learn, meta: dict, folder: Path, *, examples=(), echo=print) -> Path:
-    """Write the bundle to a temporary folder next to `folder`, then rename it into place."""
+def write_bundle(learn, meta: dict, folder: Path, *, examples=(), valid=None, echo=print) -> Path:
+    """Write the bundle to a temporary folder next to `folder`, then rename it into place.
+
+    `valid`: (folder, labelled_images(folder)); the written bundle's ONNX model is measured
+    on those images, through demos.runtime as the demo runs it, before the rename.
+    """
     from safetensors.torch import save_file
 
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -332,8 +559,13 @@ def write_bundle(learn, meta: dict, folder: Path, *, examples=(), echo=print) ->
             label = source.parent.name if source.parent.name in meta["labels"] else None
             meta["examples"].append({"file": target, "label": label})
         (staging / "report").mkdir()
-        (staging / "report" / "metrics.json").write_text(json.dumps(meta["metrics"], indent=2))
         (staging / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        if valid is not None:
+            meta["metrics"] = measure(staging, *valid, echo=echo)
+            # The folder's name only: model.json is committed, a full path can be personal.
+            meta["recipe"]["valid"] = Path(os.path.abspath(valid[0])).name
+            (staging / "model.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+        (staging / "report" / "metrics.json").write_text(json.dumps(meta["metrics"], indent=2))
         staging.chmod(0o755)
         replace_folder(staging, folder)
     except BaseException:
@@ -341,6 +573,34 @@ def write_bundle(learn, meta: dict, folder: Path, *, examples=(), echo=print) ->
         raise
     echo(f"Wrote the bundle {folder}")
     return folder
+
+
+def measure(bundle: Path, valid: Path, images: list[tuple[Path, int]], echo=print) -> dict:
+    """accuracy, error_rate and n_valid of `bundle`'s model.onnx on labelled `images`, with
+    demos.runtime's preprocessing: the numbers the demo's visitors get."""
+    import numpy as np
+
+    from demos import runtime
+
+    model = runtime.load(bundle, backend="onnx", precision="fp32")
+    echo(f"Measuring the accuracy on {len(images)} images in {valid} with model.onnx")
+    correct = 0
+    for start in range(0, len(images), VALID_BATCH):
+        chunk = images[start : start + VALID_BATCH]
+        batch = []
+        for path, _ in chunk:
+            try:
+                batch.append(runtime.preprocess(runtime.open_image(path), model.meta["input"]))
+            except runtime.BadImage as error:  # its first sentence: the rest is for uploads
+                reason = str(error).split(". ")[0].rstrip(".")
+                raise FastaiImportError(
+                    f"--valid {path}: {reason}; replace it, or remove it from {valid}."
+                ) from None
+        predicted = model.logits(np.stack(batch)).argmax(axis=1)
+        correct += sum(int(p == label) for p, (_, label) in zip(predicted, chunk, strict=True))
+    accuracy = correct / len(images)
+    echo(f"Accuracy on {valid}: {accuracy:.1%} ({correct} of {len(images)} images)")
+    return {"accuracy": accuracy, "error_rate": 1 - accuracy, "n_valid": len(images)}
 
 
 def _export_onnx(model, height: int, width: int) -> bytes:
@@ -386,14 +646,26 @@ def _check_onnx(model, onnx_bytes: bytes, height: int, width: int, num_classes: 
         )
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0][:200] if text else "no details"
+def _summary(err: BaseException, limit: int = 160) -> str:
+    """The error's first sentence (of its first line), at most `limit` characters."""
+    lines = str(err).strip().splitlines()
+    text = lines[0].strip() if lines else ""
+    if not text:
+        return "no details"
+    sentence = re.split(r"(?<=[^.\s]{2})\.\s", text, maxsplit=1)[0].rstrip(".")
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " ..."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("export", type=Path, help="the file learn.export() wrote (export.pkl)")
-    parser.add_argument("--name", required=True, help="the bundle's name: models/NAME/")
+    parser.add_argument(
+        "--name", default=None,
+        help="the bundle's name, models/NAME/; when not given (%(default)s): the file's name, "
+        "or its folder's when the file is export.pkl or the like (bears/export.pkl and "
+        "models/bears.pkl both give bears)",
+    )  # fmt: skip
     parser.add_argument(
         "--trust", action="store_true",
         help="confirm that you trust the file: loading it runs the code it contains",
@@ -412,6 +684,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the demo's title; when not given (%(default)s): NAME capitalised",
     )
+    parser.add_argument(
+        "--valid", type=Path, default=None, metavar="DIR",
+        help="a folder of labelled images, one subfolder per label (DIR/grizzly/1.jpg): the "
+        "bundle's accuracy on them goes into model.json; when not given (%(default)s), the demo "
+        "shows no accuracy, as learn.export() keeps none",
+    )  # fmt: skip
     parser.add_argument("--description", default=None, help="one paragraph shown by the demo")
     parser.add_argument("--post", default=None, help="URL of the blog post about the model")
 
@@ -424,6 +702,7 @@ def run(args: argparse.Namespace) -> int:
         models=args.models,
         code=args.code,
         examples=args.examples,
+        valid=args.valid,
         title=args.title,
         description=args.description,
         post=args.post,

@@ -1,9 +1,10 @@
 """Run one model bundle (models/README.md) as a Gradio app.
 
 This file is self-contained on purpose: it imports only the standard library, numpy,
-Pillow, onnxruntime and gradio (torch and safetensors only inside the PyTorch backend),
-never anything else from this repository, because `python -m demos space` copies it
-verbatim into each Hugging Face Space folder next to a three-line app.py.
+Pillow, onnxruntime and gradio, never torch and nothing else from this repository (the
+PyTorch backend is demos/torch_backend.py, which passes itself to `load`), because
+`python -m demos space` copies it verbatim into each Hugging Face Space folder next to a
+short app.py.
 
     model = load("models/digits")              # validates the bundle, opens an ONNX session
     model.predict("some.png")                  # {"0": 0.01, "1": 0.95, ...}
@@ -23,7 +24,6 @@ import json
 import logging
 import math
 import os
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -450,24 +450,35 @@ def onnx_file(folder: Path, meta: dict, precision: str = "auto") -> str:
     return "model.onnx"
 
 
-def load(path: str | os.PathLike, backend: str = "onnx", precision: str = "auto") -> Model:
+def load(
+    path: str | os.PathLike,
+    backend: str | Callable[[Path, dict], Callable[[np.ndarray], np.ndarray]] = "onnx",
+    precision: str = "auto",
+) -> Model:
     """Load and validate the bundle in folder `path` for inference.
 
     backend "onnx" (default) runs the bundle's ONNX model on ONNX Runtime (which file:
-    `onnx_file(precision)`); "torch" rebuilds the network from model.json's `architecture`
-    and loads model.safetensors. Raises BundleError naming the file and field for anything
-    that doesn't match the contract.
+    `onnx_file(precision)`). A callable `backend(folder, meta) -> run` runs anything else:
+    the repository's PyTorch backend (`demos.torch_backend.load`) passes one, so this file,
+    which Space folders copy, never touches torch. Raises BundleError naming the file and
+    field for anything that doesn't match the contract.
     """
     folder = Path(path)
-    if backend not in BACKENDS:
+    if backend == "torch":
+        raise BundleError(
+            "the PyTorch backend is not part of the Space runtime: in this repository use "
+            "demos.torch_backend.load(folder) (or `--backend torch`), or the ONNX backend"
+        )
+    if not callable(backend) and backend != "onnx":
         raise BundleError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     meta = read_model_json(folder)
-    if backend == "onnx":
+    if callable(backend):
+        weights = getattr(backend, "weights", "model.safetensors")
+        run = backend(folder, meta)
+        backend = getattr(backend, "backend_name", "torch")
+    else:
         weights = onnx_file(folder, meta, precision)
         run = _onnx_backend(folder, meta, weights)
-    else:
-        weights = "model.safetensors"
-        run = _torch_backend(folder, meta)
     model = Model(folder=folder, meta=meta, backend=backend, _run=run, weights=weights)
     # One dry run catches an output size that doesn't match the labels before anyone uploads.
     height, width = meta["input"]["size"]
@@ -549,104 +560,6 @@ def _onnx_backend(
 
     def run(batch: np.ndarray) -> np.ndarray:
         return session.run([output_name], {input_name: batch})[0]
-
-    return run
-
-
-def _simple_cnn(widths: list[int], num_classes: int):
-    """The contract's `simple_cnn` (models/README.md), state_dict keys 0.weight, 1.weight, ..."""
-    from torch import nn
-
-    layers: list = []
-    c_in = 3
-    for i, width in enumerate(widths):
-        layers += [
-            nn.Conv2d(c_in, width, 3, padding=1, bias=False),
-            nn.BatchNorm2d(width),
-            nn.ReLU(),
-        ]
-        if i < len(widths) - 1:
-            layers.append(nn.MaxPool2d(2))
-        c_in = width
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)]
-    return nn.Sequential(*layers)
-
-
-def _torch_backend(folder: Path, meta: dict) -> Callable[[np.ndarray], np.ndarray]:
-    file = folder / "model.safetensors"
-    if not file.is_file():
-        raise _fail(
-            file,
-            "",
-            "missing; the PyTorch backend needs it",
-            "Re-export the bundle, or serve with --backend onnx",
-        )
-    try:
-        import torch
-        from safetensors.torch import load_file
-    except ImportError as error:
-        raise BundleError(
-            f"the PyTorch backend needs torch and safetensors ({error}); "
-            "install them or use the ONNX backend"
-        ) from None
-    arch, model_json = meta["architecture"], folder / "model.json"
-    num_classes = arch["num_classes"]
-    if arch["name"] == "simple_cnn":
-        widths = arch.get("widths")
-        if (
-            not isinstance(widths, list)
-            or not widths
-            or not all(isinstance(w, int) and w > 0 for w in widths)
-        ):
-            raise _fail(
-                model_json,
-                "architecture.widths",
-                "simple_cnn needs a list of positive channel widths",
-                _REEXPORT,
-            )
-        network = _simple_cnn(widths, num_classes)
-    else:
-        try:
-            import torchvision
-        except ImportError as error:
-            raise BundleError(
-                f"{model_json}: architecture {arch['name']!r} needs torchvision ({error}); "
-                "install it or use the ONNX backend"
-            ) from None
-        try:
-            network = torchvision.models.get_model(
-                arch["name"], weights=None, num_classes=num_classes
-            )
-        except (ValueError, KeyError) as error:
-            raise _fail(
-                model_json,
-                "architecture.name",
-                f"{arch['name']!r} is neither simple_cnn nor a torchvision model ({error})",
-            ) from None
-    try:
-        state = load_file(str(file))
-    except Exception as error:  # safetensors raises its own error types
-        raise _fail(file, "", f"can't be read ({error})", "Re-export the bundle") from None
-    try:
-        network.load_state_dict(state, strict=True)
-    except RuntimeError as error:
-        first = str(error).strip().splitlines()[:3]
-        raise _fail(
-            file,
-            "",
-            "doesn't match the architecture in model.json ("
-            + " ".join(line.strip() for line in first)
-            + ")",
-            _REEXPORT,
-        ) from None
-    network.eval()
-    # One forward pass at a time: each already uses all of torch's intra-op threads, so
-    # running two at once would only make both slower.
-    lock = threading.Lock()
-
-    def run(batch: np.ndarray) -> np.ndarray:
-        with lock, torch.inference_mode():
-            return network(torch.from_numpy(batch)).float().numpy()
 
     return run
 

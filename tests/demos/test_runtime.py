@@ -10,7 +10,7 @@ import pytest
 from bundle_factory import DROP, LABELS, MEAN, STD, export_onnx
 from PIL import Image
 
-from demos import runtime
+from demos import runtime, torch_backend
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def onnx_model(tiny_bundle):
 
 @pytest.fixture(scope="module")
 def torch_model(tiny_bundle):
-    return runtime.load(tiny_bundle, backend="torch")
+    return torch_backend.load(tiny_bundle)
 
 
 def test_metadata(onnx_model, tiny_bundle):
@@ -68,7 +68,7 @@ def test_backends_agree(onnx_model, torch_model, valid_images):
 @pytest.mark.parametrize("resize", ["squish", "crop", "pad"])
 def test_backends_agree_for_every_resize(resize, make_bundle, tmp_path):
     folder = make_bundle(tmp_path, input={"resize": resize})
-    onnx_model, torch_model = runtime.load(folder), runtime.load(folder, "torch")
+    onnx_model, torch_model = runtime.load(folder), torch_backend.load(folder)
     for image in _digits_images()[:3]:
         a, b = onnx_model.predict(image), torch_model.predict(image)
         assert np.allclose(list(a.values()), list(b.values()), atol=1e-4, rtol=0)
@@ -233,7 +233,7 @@ def test_labels_that_do_not_match_the_onnx_output(make_bundle, tmp_path):
     ):
         runtime.load(folder)
     with pytest.raises(runtime.BundleError, match=r"model\.safetensors.*doesn't match"):
-        runtime.load(folder, backend="torch")
+        torch_backend.load(folder)
 
 
 @pytest.mark.parametrize(
@@ -246,8 +246,9 @@ def test_labels_that_do_not_match_the_onnx_output(make_bundle, tmp_path):
 )
 def test_missing_files(remove, backend, missing, make_bundle, tmp_path):
     folder = make_bundle(tmp_path, remove=(remove,))
+    load = torch_backend.load if backend == "torch" else runtime.load
     with pytest.raises(runtime.BundleError, match="missing") as caught:
-        runtime.load(folder, backend=backend)
+        load(folder)
     assert str(folder / missing) in str(caught.value)
 
 
@@ -262,6 +263,9 @@ def test_unreadable_files(make_bundle, tmp_path):
         runtime.load(tmp_path / "nowhere")
     with pytest.raises(runtime.BundleError, match="unknown backend"):
         runtime.load(folder, backend="tensorflow")
+    # The Space's runtime has no PyTorch backend of its own: it names the way to it.
+    with pytest.raises(runtime.BundleError, match=r"demos\.torch_backend\.load"):
+        runtime.load(folder, backend="torch")
 
 
 def test_torchvision_architecture(make_bundle, tmp_path):
@@ -281,13 +285,13 @@ def test_torchvision_architecture(make_bundle, tmp_path):
     )
     save_file(network.state_dict(), str(folder / "model.safetensors"))
     a = runtime.load(folder).predict(folder / "examples" / "red_0.png")
-    b = runtime.load(folder, "torch").predict(folder / "examples" / "red_0.png")
+    b = torch_backend.load(folder).predict(folder / "examples" / "red_0.png")
     assert np.allclose(list(a.values()), list(b.values()), atol=1e-4, rtol=0)
     meta = json.loads((folder / "model.json").read_text())
     meta["architecture"]["name"] = "resnet_nine_thousand"
     (folder / "model.json").write_text(json.dumps(meta))
     with pytest.raises(runtime.BundleError, match="'architecture.name'"):
-        runtime.load(folder, "torch")
+        torch_backend.load(folder)
 
 
 # ---------------------------------------------------------------------------------------
