@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from demos.app import NAME_PATTERN
+from demos.bundles import NAME_PATTERN
 from demos.errors import DemosError
 from demos.space import replace_folder
 

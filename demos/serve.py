@@ -19,7 +19,7 @@ import socket
 import sys
 from pathlib import Path
 
-from demos.app import load_demos, select_bundles
+from demos.bundles import load_demos, select_bundles
 from demos.errors import DemosError
 
 DEFAULT_HOST = "127.0.0.1"  # local only; pass --host 0.0.0.0 to share on your network

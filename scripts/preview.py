@@ -70,7 +70,7 @@ def needs_sample(models: Path) -> bool:
     without any weights it can run on; never re-add a sample the user removed. A clone can
     run the sample as committed: its small int8 model is in git (the other weights are not),
     so a first run trains nothing and leaves `git status` clean."""
-    from demos.app import has_weights
+    from demos.bundles import has_weights
 
     sample = models / SAMPLE
     if (sample / "model.json").is_file():

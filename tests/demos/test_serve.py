@@ -168,7 +168,7 @@ def test_cli_serves_until_ctrl_c(models_dir, tmp_path):
 def test_weightless_and_hidden_bundles_are_skipped_unless_named(tmp_path, capsys):
     from bundle_factory import make_bundle
 
-    from demos.app import select_bundles
+    from demos.bundles import select_bundles
 
     make_bundle(tmp_path, "complete")
     make_bundle(tmp_path, "cloned", remove=("model.onnx", "model.safetensors"))
