@@ -262,6 +262,131 @@ def _fail(file: Path, field_name: str, problem: str, fix: str = "") -> BundleErr
 _REEXPORT = "Re-export the bundle with `python -m training` or fix model.json"
 
 
+@dataclass(frozen=True)
+class _Rule:
+    """One field of model.json: where it is, its JSON type, and what else it must satisfy."""
+
+    path: str  # dotted: "input.size"
+    kind: type
+    required: bool = True
+    # (value, meta, file) -> None, or (field, problem, fix) for a value that won't do
+    check: Callable[[Any, dict, Path], tuple[str, str, str] | None] | None = None
+    wrong_type: str = ""  # the message for another type ("" : "has the wrong type (T)")
+    fix: str = _REEXPORT  # the advice for a missing field or one of another type
+
+
+def _one_of(choices: tuple[str, ...], what: str) -> Callable:
+    def check(value, meta, file):
+        if value not in choices:
+            return "", f"is {value!r}; {what} {', '.join(choices)}", ""
+        return None
+
+    return check
+
+
+def _format(value, meta, file):
+    if value != FORMAT:
+        return ("", f"is {value!r} but this demo reads {FORMAT!r}",
+                "Re-export the bundle with this repository's `python -m training`")
+    return None
+
+
+def _labels(value, meta, file):
+    if not value or not all(isinstance(label, str) for label in value):
+        return "", "must be a non-empty list of strings", _REEXPORT
+    if len(set(value)) != len(value):
+        return "", "has duplicate names", _REEXPORT
+    return None
+
+
+def _num_classes(value, meta, file):
+    if value != len(meta["labels"]):
+        return "", f"is {value} but 'labels' has {len(meta['labels'])} names", _REEXPORT
+    return None
+
+
+def _size(value, meta, file):
+    if len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+                                  for v in value):
+        return "", f"must be [height, width] in pixels, not {value}", ""
+    return None
+
+
+def _rgb(positive: bool) -> Callable:
+    def check(value, meta, file):
+        if len(value) != 3 or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in value
+        ):
+            return "", "must be 3 numbers (R, G, B)", ""
+        if positive and any(v <= 0 for v in value):
+            return "", "must be positive", ""
+        return None
+
+    return check
+
+
+def _examples(value, meta, file):
+    for i, example in enumerate(value):
+        if not isinstance(example, dict) or not isinstance(example.get("file"), str):
+            return f"examples[{i}]", "must be an object with a 'file' path", ""
+        if not (file.parent / example["file"]).is_file():
+            return (f"examples[{i}].file",
+                    f"names {example['file']}, which is missing from the bundle",
+                    "Copy the image back or remove the entry")
+    return None
+
+
+# model.json's fields in the order they are checked (models/README.md describes each).
+_RULES = (
+    _Rule("format", str, check=_format),
+    _Rule("name", str),
+    _Rule("task", str, check=_one_of(TASKS, "supported tasks:")),
+    _Rule("labels", list, check=_labels),
+    _Rule("architecture", dict),
+    _Rule("architecture.name", str),
+    _Rule("architecture.num_classes", int, check=_num_classes),
+    _Rule("input", dict),
+    _Rule("input.size", list, check=_size),
+    _Rule("input.resize", str, check=_one_of(RESIZE_METHODS, "expected one of")),
+    _Rule("input.mean", list, check=_rgb(positive=False)),
+    _Rule("input.std", list, check=_rgb(positive=True)),
+    _Rule("onnx", dict),
+    _Rule("onnx.input", str),
+    _Rule("onnx.output", str),
+    _Rule("title", str, required=False, wrong_type="must be a string or null", fix=""),
+    _Rule("description", str, required=False, wrong_type="must be a string or null", fix=""),
+    _Rule("post", str, required=False, wrong_type="must be a URL string or null", fix=""),
+    _Rule("metrics", dict, required=False, wrong_type="must be an object", fix=""),
+    _Rule("int8", dict, required=False, wrong_type="must be an object (file, accuracy, preferred)"),
+    _Rule("int8.file", str),
+    _Rule("int8.preferred", bool),
+    _Rule("examples", list, required=False, check=_examples,
+          wrong_type="must be a list of {file, label}", fix=""),
+)
+
+
+def _apply(rule: _Rule, meta: dict, file: Path) -> None:
+    parent_path, _, key = rule.path.rpartition(".")
+    parent = meta
+    for part in filter(None, parent_path.split(".")):
+        parent = parent.get(part)
+        if not isinstance(parent, dict):
+            return  # an optional object that isn't there: nothing inside it to check
+    value = parent.get(key)
+    if key not in parent or (not rule.required and not value and value is not False):
+        if rule.required:
+            raise _fail(file, rule.path, "missing", rule.fix)
+        return  # optional, and absent, null or empty
+    if not isinstance(value, rule.kind) or (isinstance(value, bool) and rule.kind is not bool):
+        problem = rule.wrong_type or f"has the wrong type ({type(value).__name__})"
+        raise _fail(file, rule.path, problem, rule.fix)
+    found = rule.check(value, meta, file) if rule.check else None
+    if found:
+        field_name, problem, fix = found
+        raise _fail(file, field_name or rule.path, problem, fix)
+
+
 def read_model_json(folder: Path) -> dict:
     """Read and validate `folder/model.json`; returns the parsed dict."""
     file = folder / "model.json"
@@ -288,91 +413,8 @@ def read_model_json(folder: Path) -> dict:
     if not isinstance(meta, dict):
         raise _fail(file, "", "must hold a JSON object", _REEXPORT)
 
-    def need(key: str, kind: type | tuple, parent: dict = meta, prefix: str = "") -> Any:
-        if key not in parent:
-            raise _fail(file, prefix + key, "missing", _REEXPORT)
-        value = parent[key]
-        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-            raise _fail(
-                file, prefix + key, f"has the wrong type ({type(value).__name__})", _REEXPORT
-            )
-        return value
-
-    fmt = need("format", str)
-    if fmt != FORMAT:
-        raise _fail(
-            file,
-            "format",
-            f"is {fmt!r} but this demo reads {FORMAT!r}",
-            "Re-export the bundle with this repository's `python -m training`",
-        )
-    need("name", str)
-    task = need("task", str)
-    if task not in TASKS:
-        raise _fail(file, "task", f"is {task!r}; supported tasks: {', '.join(TASKS)}")
-    labels = need("labels", list)
-    if not labels or not all(isinstance(label, str) for label in labels):
-        raise _fail(file, "labels", "must be a non-empty list of strings", _REEXPORT)
-    if len(set(labels)) != len(labels):
-        raise _fail(file, "labels", "has duplicate names", _REEXPORT)
-    arch = need("architecture", dict)
-    need("name", str, arch, "architecture.")
-    num_classes = need("num_classes", int, arch, "architecture.")
-    if num_classes != len(labels):
-        raise _fail(
-            file,
-            "architecture.num_classes",
-            f"is {num_classes} but 'labels' has {len(labels)} names",
-            _REEXPORT,
-        )
-    spec = need("input", dict)
-    size = need("size", list, spec, "input.")
-    if len(size) != 2 or not all(isinstance(v, int) and v > 0 for v in size):
-        raise _fail(file, "input.size", f"must be [height, width] in pixels, not {size}")
-    resize = need("resize", str, spec, "input.")
-    if resize not in RESIZE_METHODS:
-        raise _fail(
-            file, "input.resize", f"is {resize!r}; expected one of {', '.join(RESIZE_METHODS)}"
-        )
-    for key in ("mean", "std"):
-        values = need(key, list, spec, "input.")
-        if len(values) != 3 or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-            for v in values
-        ):
-            raise _fail(file, f"input.{key}", "must be 3 numbers (R, G, B)")
-    if any(v <= 0 for v in spec["std"]):
-        raise _fail(file, "input.std", "must be positive")
-    onnx = need("onnx", dict)
-    need("input", str, onnx, "onnx.")
-    need("output", str, onnx, "onnx.")
-    for key in ("title", "description"):
-        if meta.get(key) is not None and not isinstance(meta[key], str):
-            raise _fail(file, key, "must be a string or null")
-    if meta.get("post") is not None and not isinstance(meta["post"], str):
-        raise _fail(file, "post", "must be a URL string or null")
-    if not isinstance(meta.get("metrics") or {}, dict):
-        raise _fail(file, "metrics", "must be an object")
-    int8 = meta.get("int8")
-    if int8 is not None:
-        if not isinstance(int8, dict):
-            raise _fail(file, "int8", "must be an object (file, accuracy, preferred)", _REEXPORT)
-        need("file", str, int8, "int8.")
-        need("preferred", bool, int8, "int8.")
-    examples = meta.get("examples") or []
-    if not isinstance(examples, list):
-        raise _fail(file, "examples", "must be a list of {file, label}")
-    for i, example in enumerate(examples):
-        if not isinstance(example, dict) or not isinstance(example.get("file"), str):
-            raise _fail(file, f"examples[{i}]", "must be an object with a 'file' path")
-        path = folder / example["file"]
-        if not path.is_file():
-            raise _fail(
-                file,
-                f"examples[{i}].file",
-                f"names {example['file']}, which is missing from the bundle",
-                "Copy the image back or remove the entry",
-            )
+    for rule in _RULES:
+        _apply(rule, meta, file)
     return meta
 
 
