@@ -170,7 +170,7 @@ def _convert_one(root: Path, settings: Settings, source: Path) -> bool:
     """A pool worker: write one post's entry; False when it failed (get() raises it again)."""
     try:
         PostCache(root, settings).get(source)
-    except Exception:  # noqa: BLE001  (PostError doesn't pickle; the parent reports it)
+    except Exception:  # PostError doesn't pickle; the parent reports it
         return False
     return True
 

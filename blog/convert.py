@@ -135,7 +135,7 @@ def convert(path: str | Path, settings: Settings | None = None) -> Post:
         return _convert_markdown(path, text, settings)
     except PostError:
         raise
-    except Exception as err:  # noqa: BLE001  (a converter bug must still name the post)
+    except Exception as err:  # a converter bug must still name the post
         raise PostError(path, f"could not be converted ({type(err).__name__}: {err}).",
                         "This is a bug in the converter, not in the post: please report it "
                         "with the file. Meanwhile `#hide` the cell or simplify its Markdown.") \
@@ -279,7 +279,7 @@ def _read_notebook(path: Path, text: str):
             where = " / ".join(str(p) for p in err.absolute_path) or "the notebook"
             raise PostError(path, f"is not a valid notebook at {where}: {err.message}.",
                             "Open it in Jupyter and save it again.") from None
-        except Exception as err:  # noqa: BLE001  (a shape the reader itself trips over)
+        except Exception as err:  # a shape the reader itself trips over
             raise PostError(path, f"is not a valid notebook ({type(err).__name__}: {err}).",
                             "Open it in Jupyter and save it again.") from None
     return nb

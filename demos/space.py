@@ -112,7 +112,7 @@ def build_space(
     models: str | Path = DEFAULT_MODELS,
     hardware: str | None = None,
     docker: bool = False,
-    license: str = DEFAULT_LICENSE,  # noqa: A002 (the Spaces YAML field's name)
+    license: str = DEFAULT_LICENSE,  # the Spaces YAML field's name
 ) -> SpaceFolder:
     """Write the Space folder for bundle `models/NAME` to `out` and return what was written.
 
@@ -171,7 +171,7 @@ def build_static_space(
     *,
     models: str | Path = DEFAULT_MODELS,
     node_modules: str | Path | None = None,
-    license: str = DEFAULT_LICENSE,  # noqa: A002 (the Spaces YAML field's name)
+    license: str = DEFAULT_LICENSE,  # the Spaces YAML field's name
 ) -> SpaceFolder:
     """Write the in-browser demo page for `models/NAME` as a static Space folder.
 
@@ -243,7 +243,7 @@ def _runtime_folder(node_modules: str | Path | None) -> Path:
     )
 
 
-def static_readme_source(meta: dict, *, license: str) -> str:  # noqa: A002
+def static_readme_source(meta: dict, *, license: str) -> str:
     """README.md of a static Space: the YAML header (sdk: static, isolation headers), a card."""
     title = str(meta.get("title") or meta["name"])
     tags = ["onnx", "onnxruntime-web", str(meta.get("task", "image-classification")),
@@ -477,7 +477,7 @@ def metric_rows(metrics: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def _card_header(meta: dict, *, sdk: list[str], hardware: str, license: str,  # noqa: A002
+def _card_header(meta: dict, *, sdk: list[str], hardware: str, license: str,
                  tags: list[str]) -> list[str]:
     title = str(meta.get("title") or meta["name"])
     suggested = [f"suggested_hardware: {_yaml_str(hardware)}"] if hardware in SUGGESTED_HARDWARE \
@@ -537,7 +537,7 @@ def _card_body(meta: dict, *, runs_on: str, written_by: str) -> list[str]:
     return lines
 
 
-def readme_source(meta: dict, *, gradio_version: str, hardware: str, license: str,  # noqa: A002
+def readme_source(meta: dict, *, gradio_version: str, hardware: str, license: str,
                   python: str | None = None) -> str:
     """README.md of a Gradio Space: the YAML header, then a card with metrics and the API call.
 
@@ -558,7 +558,7 @@ def readme_source(meta: dict, *, gradio_version: str, hardware: str, license: st
     return "\n".join(header) + "\n\n" + "\n".join(body)
 
 
-def docker_readme_source(meta: dict, *, hardware: str, license: str) -> str:  # noqa: A002
+def docker_readme_source(meta: dict, *, hardware: str, license: str) -> str:
     """README.md of a Docker Space: `sdk: docker` on the Dockerfile's port, no Gradio fields
     (the Dockerfile picks Python and Gradio)."""
     tags = ["gradio", "docker", "onnx", str(meta.get("task", "image-classification")),

@@ -14,8 +14,8 @@ import pytest
 # `image_corpus`, `demo_servers`) whatever rootdir/import mode pytest runs with.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bundle_factory import make_bundle as _make_bundle  # noqa: E402
-from demo_servers import free_port  # noqa: E402
+from bundle_factory import make_bundle as _make_bundle
+from demo_servers import free_port
 
 # Gradio would otherwise try to phone home (no internet here) at launch.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")

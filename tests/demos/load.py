@@ -96,7 +96,7 @@ async def _burst(url, image, n, api, timeout, check) -> list[float]:
                             raise RuntimeError(f"unexpected output {data[:160]}")
                         return time.perf_counter() - began
             raise RuntimeError(f"the event stream ended without an answer (last event {event})")
-        except Exception as error:  # noqa: BLE001 - every failure is reported
+        except Exception as error:  # every failure is reported
             errors.append(f"{step}: {type(error).__name__}: {error}"[:200])
             return None
 

@@ -323,7 +323,7 @@ class _ZeroGPUDeviceAPI:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
+            def do_POST(self):  # http.server's name
                 api.paths.append(self.path.split("?")[0])
                 status = 200 if self.path.startswith("/startup-report") else 503
                 self.send_response(status)

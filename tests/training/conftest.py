@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # training_helpers, whatever the import mode
 
-from training_helpers import make_folder_dataset  # noqa: E402
+from training_helpers import make_folder_dataset
 
 
 @pytest.fixture
