@@ -1,13 +1,10 @@
-"""The on-demand deploy workflow (.github/workflows/demos.yml): linted, and checked for the
-facts a deploy depends on."""
+"""The on-demand deploy workflow (.github/workflows/demos.yml), checked for the facts a deploy
+depends on (tests/test_workflows.py lints it with the other workflows)."""
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,18 +24,6 @@ def workflow() -> dict:
 
 def _steps(workflow) -> list[dict]:
     return workflow["jobs"]["deploy"]["steps"]
-
-
-def test_actionlint_finds_nothing():
-    linter = shutil.which("actionlint") or str(Path(sys.executable).with_name("actionlint"))
-    if not Path(linter).is_file():
-        pytest.skip("actionlint is not installed (tests/test_workflows.py says how)")
-    done = subprocess.run(
-        [linter, "-no-color", "-format", "{{json .}}", "-shellcheck=", "-pyflakes=", str(WORKFLOW)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert done.returncode in (0, 1), done.stderr
-    assert json.loads(done.stdout or "[]") == []
 
 
 def test_runs_by_hand_with_model_and_space_inputs(workflow):
