@@ -37,6 +37,7 @@ browser-files:
 # The whole suite, then the 15 slowest tests (where the time goes).
 test: $(INSTALLED) node_modules/.package-lock.json
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q --durations=15
 
 # The fastai import's tests need the bench extra's fastai, which `make test` doesn't install
@@ -52,6 +53,7 @@ test-fast: $(INSTALLED) node_modules/.package-lock.json
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 site: $(INSTALLED) browser-files
 	$(BIN)/mkdocs build --strict

@@ -123,6 +123,7 @@ class PostCache:
 
         if any(s.suffix == ".ipynb" for s in missing):
             import nbconvert  # noqa: F401  (imported once here, shared by the forked workers)
+        context: multiprocessing.context.BaseContext
         if threading.active_count() == 1:
             context = multiprocessing.get_context("fork")
         else:

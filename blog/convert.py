@@ -60,7 +60,7 @@ def metadata_files(path: Path, root: Path | None) -> list[Path]:
     if not folder.is_relative_to(root):
         return []
     chain = [folder, *[f for f in folder.parents if f.is_relative_to(root)]]
-    found = []
+    found: list[Path] = []
     for directory in reversed(chain):
         found.extend(directory / name for name in METADATA_FILES if (directory / name).is_file())
     return found
@@ -320,6 +320,7 @@ def _take_front_matter(path: Path, nb, defaults: dict) -> FrontMatter:
                       fallback_title=heading or title_from_name(path))
     if heading:
         # The heading became the title, which the page shows: it isn't shown twice.
+        assert titled is not None  # found together with the heading
         titled.source = remove_first_heading(titled.source)
     else:
         # A first cell that opens with the title's heading loses it.
@@ -531,7 +532,9 @@ def demote_headings(body: str) -> str:
     if not any(t.tag == "h1" for t in headings):
         return body
     lines = body.split("\n")
+    dropped: set[int] = set()  # the underlines of setext headings
     for token in headings:
+        assert token.map is not None  # `headings` keeps only tokens with one
         start, end = token.map
         level = int(token.tag[1])
         if level == 6:
@@ -541,9 +544,8 @@ def demote_headings(body: str) -> str:
         else:  # a setext heading: its underline is the last line of the token
             text = " ".join(line.strip() for line in lines[start:end - 1])
             lines[start] = "#" * (level + 1) + " " + text
-            for i in range(start + 1, end):
-                lines[i] = None
-    return "\n".join(line for line in lines if line is not None)
+            dropped.update(range(start + 1, end))
+    return "\n".join(line for i, line in enumerate(lines) if i not in dropped)
 
 
 def _tidy(body: str) -> str:

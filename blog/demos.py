@@ -80,12 +80,13 @@ class DemoIndex:
                 self.problems.append(f"{meta}: can't be read ({err}); export the model again.")
                 continue
             examples = [e.get("file") for e in data.get("examples", []) if isinstance(e, dict)]
+            metrics = data.get("metrics")
             self.demos[name] = Demo(
                 name=name,
                 title=str(data.get("title") or name),
                 description=str(data.get("description") or ""),
                 task=str(data.get("task") or ""),
-                metrics=data.get("metrics") if isinstance(data.get("metrics"), dict) else {},
+                metrics=metrics if isinstance(metrics, dict) else {},
                 example=next((e for e in examples if e and (meta.parent / e).is_file()), None),
                 report=[f for f, _ in REPORT_IMAGES if (meta.parent / "report" / f).is_file()],
                 bundle=meta.parent,
@@ -95,7 +96,9 @@ class DemoIndex:
             # The local demo server runs the same ONNX file (or the PyTorch weights).
             demo.servable = demo.web_model is not None or (
                 meta.parent / "model.safetensors").is_file()
-            int8 = data.get("int8") if isinstance(data.get("int8"), dict) else {}
+            int8 = data.get("int8")
+            if not isinstance(int8, dict):
+                int8 = {}
             if isinstance(int8.get("accuracy"), (int, float)):
                 demo.int8_accuracy = float(int8["accuracy"])
 
@@ -290,23 +293,25 @@ class DemoIndex:
             copied[f"{ASSETS_DIR}/{asset}"] = web_dir / asset
         template = (web_dir / "index.html").read_text("utf-8")
         for demo in demos:
+            bundle, model = demo.bundle, demo.web_model
+            assert bundle is not None and model is not None  # `demos` keeps only these
             folder = f"{WEB_ROOT}/{demo.name}"
             up = "../" * (folder.count("/") + 1)
-            copied[f"{folder}/model.json"] = demo.bundle / "model.json"
-            copied[f"{folder}/{demo.web_model}"] = demo.bundle / demo.web_model
-            meta = json.loads((demo.bundle / "model.json").read_text("utf-8"))
+            copied[f"{folder}/model.json"] = bundle / "model.json"
+            copied[f"{folder}/{model}"] = bundle / model
+            meta = json.loads((bundle / "model.json").read_text("utf-8"))
             for example in meta.get("examples") or []:
                 file = example.get("file") if isinstance(example, dict) else None
-                if isinstance(file, str) and (demo.bundle / file).is_file():
-                    copied[f"{folder}/{file}"] = demo.bundle / file
+                if isinstance(file, str) and (bundle / file).is_file():
+                    copied[f"{folder}/{file}"] = bundle / file
             report = [f"report/{f}" for f in demo.report if f != "lr_find.png"]
             for file in report:
-                copied[f"{folder}/{file}"] = demo.bundle / file
+                copied[f"{folder}/{file}"] = bundle / file
             written[f"{folder}/index.html"] = render_page(template, meta, {
                 "ort": f"{up}{site_root}/",
-                "model": demo.web_model,
+                "model": model,
                 "precision": demo.web_precision,
-                "bytes": (demo.bundle / demo.web_model).stat().st_size,
+                "bytes": (bundle / model).stat().st_size,
                 "space": demo.url,
                 "report": report,
                 "home": up,
@@ -319,7 +324,9 @@ def web_model(bundle: Path, meta: dict) -> tuple[str | None, str]:
     """The ONNX file the in-browser page runs, and its precision: model.int8.onnx where
     training recorded it as preferred (as demos/runtime.py's `onnx_file` decides), else
     model.onnx; None when neither file is here (weights are git-ignored)."""
-    int8 = meta.get("int8") if isinstance(meta.get("int8"), dict) else {}
+    int8 = meta.get("int8")
+    if not isinstance(int8, dict):
+        int8 = {}
     file = int8.get("file")
     if int8.get("preferred") is True and isinstance(file, str) and (bundle / file).is_file():
         return file, "int8"

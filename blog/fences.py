@@ -50,7 +50,7 @@ def protected(text: str) -> list[tuple[int, int, bool]]:
     if start is not None:
         spans.append((start, len(text), False))
     for pattern, is_math in ((_CODE_SPAN, False), (MATH, True)):
-        found = []
+        found: list[tuple[int, int, bool]] = []
         for gap_start, gap_end in _gaps(spans, len(text)):
             found.extend((m.start() + gap_start, m.end() + gap_start, is_math)
                          for m in pattern.finditer(text[gap_start:gap_end]))

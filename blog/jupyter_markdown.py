@@ -181,6 +181,7 @@ class _Cell:
         self._markdown_in_html(tokens, children)
 
     def _callout(self, tok: Token) -> bool:
+        assert tok.map is not None  # `container` gave up on tokens without one
         return bool(_CALLOUT.match(self.lines[tok.map[0]], self.off[tok.map[0]]))
 
     def _blank(self, n: int) -> bool:
@@ -194,6 +195,8 @@ class _Cell:
             self._item(tok, tokens, ia, ib)
 
     def _item(self, tok: Token, tokens, a, b):
+        if tok.map is None:  # markdown-it maps every list item; give up as `container` does
+            raise _GiveUp(tok.type)
         first, end = tok.map
         if self.lazy[first] is not None:
             raise _GiveUp("lazy item")

@@ -61,7 +61,7 @@ class Resolver:
             return target
         for candidate in self._candidates(unquote(path)):
             candidate = _page_of(candidate)
-            if candidate.exists() and candidate.resolve().is_relative_to(self.root) or \
+            if (candidate.exists() and candidate.resolve().is_relative_to(self.root)) or \
                     _is_post_page(candidate):
                 rel = os.path.relpath(candidate, self.folder).replace(os.sep, "/")
                 if rel == unquote(path):

@@ -166,6 +166,7 @@ class _Renderer:
             return
         if self.after_block and not raw:
             lead = re.match(r"[ \t]*((?:\n[ \t]*)*\n)?", text)
+            assert lead is not None  # the pattern matches the empty string
             if lead.end() == len(text) and not lead[1]:
                 return  # only spaces so far: wait for the rest of the line
             # Drop the rest of the block's line (and blank lines: the block ends with one);

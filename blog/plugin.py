@@ -104,6 +104,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
     # Runs before Material's blog plugin (priority -50), which must find the posts as files.
     @event_priority(0)
     def _convert_posts(self, files: Files, /, *, config: MkDocsConfig) -> Files:
+        assert self.cache is not None  # set in on_config, which MkDocs runs before this
         target = _material_posts_dir(config)
         self.posts.clear()
         self.sources.clear()

@@ -113,8 +113,8 @@ def qmd_code_cells(text: str) -> tuple[str, int]:
             out.extend(_verbatim_cell(indent, fence, f"{{{lang}{opening['rest']}}}", body))
             continue
         options = _cell_options(opening["rest"])
-        while body and _OPTION.match(body[0]):
-            match = re.match(r"\s*([\w.-]+)\s*:\s*(.*?)\s*$", _OPTION.match(body[0])["text"])
+        while body and (option := _OPTION.match(body[0])):
+            match = re.match(r"\s*([\w.-]+)\s*:\s*(.*?)\s*$", option["text"])
             if match:
                 options[match[1].lower()] = match[2].strip("\"'")
             body = body[1:]
@@ -199,7 +199,9 @@ class _Quarto:
             # Alone on its line (as Quarto wants it), the file is a block: each of its lines
             # keeps the include's indentation, so it works in lists and call-outs too.
             alone = all(not body.strip() for kind, body in pieces if kind == "text")
-            indent = re.match(r"[ \t]*", line)[0]
+            lead = re.match(r"[ \t]*", line)
+            assert lead is not None  # the pattern matches the empty string
+            indent = lead[0]
             text = ""
             for kind, body in pieces:
                 if kind == "text":
@@ -339,7 +341,9 @@ class _Quarto:
             # around, at the indentation of its line (so it stays in its list or call-out).
             line_start = text.rfind("\n", 0, match.start()) + 1
             start = max(line_start, pos)
-            indent = re.match(r"[ \t]*", text[line_start:])[0]
+            lead = re.match(r"[ \t]*", text[line_start:])
+            assert lead is not None  # the pattern matches the empty string
+            indent = lead[0]
             out.append(text[pos:start])
             before = text[start:match.start()]
             if before.strip() or start > line_start:  # after text: end that paragraph
@@ -514,13 +518,12 @@ def _callout(div: _Div, callout: str) -> list[str]:
     kind = callout.removeprefix("callout").removeprefix("-") or "note"
     admonition, default_title = _ADMONITION.get(kind, ("note", None))
     body = div.body
-    title = div.attrs.values.get("title", "").strip()
+    title: str | None = div.attrs.values.get("title", "").strip()
     if not title:
         # Quarto: a heading that comes first in the call-out is its title.
         first = next((i for i, item in enumerate(body)
                       if not (isinstance(item, str) and not item.strip())), None)
-        heading = _heading(body[first], div.indent) if first is not None else None
-        if heading:
+        if first is not None and (heading := _heading(body[first], div.indent)):
             title = _HEADING_ATTRS.sub("", heading["text"]).strip()
             body = body[first + 1:]
     title = title or default_title

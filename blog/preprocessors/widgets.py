@@ -187,7 +187,9 @@ def _convert(output, models: dict, found: _Found):
         return _widget(output, models, found)
     vega = next((m for m in data if _is_vega(m)), None)
     if vega is not None:
-        mode = "vega" if _VEGA.match(vega).group(1) == "vega" else "vega-lite"
+        match = _VEGA.match(vega)
+        assert match is not None  # `_is_vega` matched it
+        mode = "vega" if match.group(1) == "vega" else "vega-lite"
         _replace(output, _vega_html(mode, data[vega]))
         found.kinds.add("vega")
     elif PLOTLY in data and isinstance(data[PLOTLY], dict):
@@ -206,11 +208,11 @@ def _convert(output, models: dict, found: _Found):
         elif _is_plotly_init(page):
             found.plotly_inits.add(id(output))  # dropped at the end, if no figure needs it
             return output
-        page = _without_progress(page)
+        shown = _without_progress(page)
         # The template shows text/html over the repr: blank HTML would be an empty box.
-        if page is None or not page.strip():
+        if shown is None or not shown.strip():
             return None
-        data["text/html"] = page
+        data["text/html"] = shown
     if all(_blank(value) for value in data.values()):
         return None
     return output
@@ -224,8 +226,7 @@ def _widget(output, models: dict, found: _Found):
     if _is_progress(model_id, models, set()) or _PROGRESS_REPR.search(text) or (
             _TQDM_METER.search(text)):
         return None
-    reached = _reach(model_id, models) if isinstance(model_id, str) else None
-    if reached is not None:
+    if isinstance(model_id, str) and (reached := _reach(model_id, models)) is not None:
         _replace(output, view_script(model_id))
         found.models |= reached
         found.views.append(output)
@@ -302,7 +303,7 @@ def _refs(value):
 
 def _is_vega(mime: str) -> bool:
     match = _VEGA.match(mime)
-    return bool(match) and int(match.group(2)) >= _VEGA_MIN[match.group(1)]
+    return match is not None and int(match.group(2)) >= _VEGA_MIN[match.group(1)]
 
 
 def _vega_html(mode: str, spec) -> str:
@@ -375,14 +376,14 @@ def _altair_chart(page: str) -> tuple[str, dict] | None:
         body_end = _bracket_end(script, call.end())
         args = body_end and _CALL_START.match(script, body_end)
         values = _json_args(script, args.end()) if args else None
-        spec, options = (values + [None])[:2] if values else (None, None)
+        spec, options = [*values, None][:2] if values else (None, None)
     else:
-        values = {}
+        named: dict[str, Any] = {}
         for var in _JS_VAR.finditer(script):
             value = _json_at(script, var.end())
-            values.setdefault("opt" if var.group(1) == "embedOpt" else var.group(1),
-                              value and value[0])
-        spec, options = values.get("spec"), values.get("opt")
+            named.setdefault("opt" if var.group(1) == "embedOpt" else var.group(1),
+                             value and value[0])
+        spec, options = named.get("spec"), named.get("opt")
     if not isinstance(spec, dict):
         return None
     schema = _SCHEMA.search(str(spec.get("$schema", "")))
