@@ -267,7 +267,7 @@ def _unreadable(export: Path, err: BaseException | None = None) -> str:
         return f"{export} is empty (0 bytes): {fix}."
     with export.open("rb") as file:
         pickled = file.read(1) == b"\x80"  # a pickle's first opcode: the legacy torch.save
-    if _truncated(export) or pickled and (isinstance(err, EOFError) or "truncated" in str(err)):
+    if _truncated(export) or (pickled and (isinstance(err, EOFError) or "truncated" in str(err))):
         return f"{export} is cut short ({size:,} bytes, and its end is missing): {fix}."
     return (
         f"{export} could not be loaded as a fastai Learner ({type(err).__name__}: "

@@ -682,6 +682,50 @@ def _message_html(title: str, message: str) -> str:
     )
 
 
+def _intro_markdown(model: Model) -> list[str]:
+    """The page's text above the image, one Markdown block each: the title, the
+    description (if any), then the validation metrics and the blog post link (if any)."""
+    texts = [f"# {model.title}"]
+    if model.description:
+        texts.append(model.description)
+    details = _metrics_markdown(model.metrics)
+    if model.post:
+        details += f" [Read the blog post about this model]({model.post})."
+    if details:
+        texts.append(details.strip())
+    return texts
+
+
+def _upload_classifier(
+    model: Model, on_predict: Callable[[Callable], Callable] | None
+) -> Callable[[Any], dict[str, float]]:
+    """A raw gr.Image payload -> {label: probability}, for both the API and the page.
+
+    The model call is decorated with `on_predict` here, once; the upload is checked and
+    opened (BadImage for a bad one) before that call. A BadImage is logged as one line,
+    anything else with its traceback; both are re-raised for the caller to present.
+    """
+
+    def classify(image: Image.Image) -> dict[str, float]:
+        return model.predict(image)
+
+    run_model = on_predict(classify) if on_predict is not None else classify
+
+    def run(image: dict) -> dict[str, float]:
+        try:
+            source, name = _upload_source(image)
+            return run_model(open_image(source, name))
+        except BadImage as error:
+            # The visitor's mistake, not the server's: one log line, no traceback.
+            log.info("rejected an upload: %s", error)
+            raise
+        except Exception:  # the server keeps running; the user gets one line
+            log.exception("prediction failed for %s", image)
+            raise
+
+    return run
+
+
 def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None = None):
     """The Gradio app for `model`: image in (upload, webcam, paste, an example), classes out.
 
@@ -702,22 +746,7 @@ def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None
     """
     import gradio as gr
 
-    def classify(image: Image.Image) -> dict[str, float]:
-        return model.predict(image)
-
-    run_model = on_predict(classify) if on_predict is not None else classify
-
-    def run(image: dict) -> dict[str, float]:
-        try:
-            source, name = _upload_source(image)
-            return run_model(open_image(source, name))
-        except BadImage as error:
-            # The visitor's mistake, not the server's: one log line, no traceback.
-            log.info("rejected an upload: %s", error)
-            raise
-        except Exception:  # the server keeps running; the user gets one line
-            log.exception("prediction failed for %s", image)
-            raise
+    run = _upload_classifier(model, on_predict)
 
     def predict(image: dict | None) -> dict[str, float] | None:
         """The API: every label's probability, or an error with the short message."""
@@ -746,14 +775,8 @@ def build_app(model: Model, *, on_predict: Callable[[Callable], Callable] | None
             return None, gr.skip(), gr.update(value=message, visible=True)
 
     with gr.Blocks(title=model.title, analytics_enabled=False) as app:
-        gr.Markdown(f"# {model.title}")
-        if model.description:
-            gr.Markdown(model.description)
-        details = _metrics_markdown(model.metrics)
-        if model.post:
-            details += f" [Read the blog post about this model]({model.post})."
-        if details:
-            gr.Markdown(details.strip())
+        for text in _intro_markdown(model):
+            gr.Markdown(text)
         with gr.Row():
             with gr.Column():
                 image = gr.Image(

@@ -16,7 +16,7 @@ from .loop import Result, train
 from .models import WeightsUnavailable
 
 __all__ = ["Config", "DataError", "ExportError", "Result", "WeightsUnavailable", "export",
-           "recipes", "train", "run"]
+           "recipes", "run", "train"]
 
 
 def run(recipe: str, output: str | None = None, **changes):

@@ -231,7 +231,7 @@ def _print_row(row: dict, header: bool = False) -> None:
     names = ["epoch", "train_loss", "valid_loss", "error_rate", "time"]
     if header:
         tqdm.write("  ".join(f"{n:>10}" for n in names))
-    minutes, seconds = divmod(int(round(row["time"])), 60)
+    minutes, seconds = divmod(round(row["time"]), 60)
     tqdm.write(f"{row['epoch']:>10}  {row['train_loss']:>10.6f}  {row['valid_loss']:>10.6f}  "
                f"{row['error_rate']:>10.6f}  {f'{minutes:02d}:{seconds:02d}':>10}")
 
@@ -318,6 +318,82 @@ def _validate_epoch(run: _Epochs, model, phase, epoch: int, size: int, train_los
             "time": time.time() - started}
 
 
+@dataclass
+class _Best:
+    """The best epoch so far (lowest error rate, then validation loss) and its weights, on the
+    CPU: what a Ctrl-C keeps."""
+
+    state: dict | None = None
+    key: tuple[float, float] | None = None
+
+    def update(self, row: dict, model: torch.nn.Module) -> None:
+        """Keep the model's weights when the epoch of `row` is the best so far."""
+        key = (row["error_rate"], row["valid_loss"])
+        if self.key is None or key < self.key:
+            self.state = {k: v.detach().to("cpu", copy=True)
+                          for k, v in model.state_dict().items()}
+            self.key = key
+
+    def restore(self, model: torch.nn.Module, say) -> None:
+        """After a Ctrl-C: back to the best epoch's weights (none yet: stop, nothing to keep)."""
+        if self.state is None:
+            raise KeyboardInterrupt("stopped before the first epoch ended: nothing to keep") \
+                from None
+        say(f"Interrupted: keeping the best epoch so far (error_rate {self.key[0]:.4f}).")
+        model.load_state_dict(self.state)
+
+
+def _find_base_lr(run: _Epochs, plan, model, forward, groups, norm_ids, say) -> dict:
+    """config.lr_find: run the LR finder (frozen as the first phase trains) and make its valley
+    the config's base_lr, the same on every process; returns the finder's curve."""
+    if plan and plan[0].frozen:
+        models.freeze(model, groups)
+    opt = schedule.optimizer(model, groups, norm_ids, run.config.weight_decay)
+    found = lr_find(forward, run.data.train, run.batches, opt, run.config, run.autocast)
+    if run.world > 1:
+        # Each process ran the finder on its own batches; all must train with one LR
+        # (DDP averages gradients, so different LRs would pull the copies apart).
+        shared = [found["suggestion"]]
+        torch.distributed.broadcast_object_list(shared, src=0)
+        found["suggestion"] = shared[0]
+    say(f"lr_find: the valley is at {found['suggestion']:.2e}; training with it as base_lr")
+    run.config.base_lr = found["suggestion"]
+    return found
+
+
+def _start_phase(run: _Epochs, phase, model, forward, groups, norm_ids, local: int):
+    """(optimizer, what runs the batches) for `phase`: the body frozen or not, a fresh
+    optimizer, and under torchrun a DDP wrapper."""
+    if phase.frozen:
+        models.freeze(model, groups)
+    else:
+        models.unfreeze(model)
+    opt = schedule.optimizer(model, groups, norm_ids, run.config.weight_decay)
+    runner = forward
+    if run.world > 1:
+        # A new wrapper per phase: DDP only syncs parameters trainable when it was built.
+        runner = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[local] if run.device.type == "cuda" else None)
+    return opt, runner
+
+
+def _final_metrics(run: _Epochs, model) -> tuple[dict, torch.Tensor, torch.Tensor]:
+    """(metrics, probabilities, per-image losses) of `model` on the validation split.
+
+    In float32 even after bf16 training: these are the numbers the exported model gives."""
+    valid = run.data.valid
+    probs, losses = evaluate(model, valid, run.batches, run.batch_size, contextlib.nullcontext)
+    correct = int((probs.argmax(1) == valid.targets).sum())
+    metrics = {"accuracy": correct / len(valid),
+               "error_rate": (len(valid) - correct) / len(valid),
+               "valid_loss": float(losses.mean()), "n_valid": len(valid)}
+    if run.config.tta:
+        tta_probs, _ = evaluate(model, valid, run.batches, run.batch_size,
+                                contextlib.nullcontext, tta=True)
+        metrics["tta_accuracy"] = float((tta_probs.argmax(1) == valid.targets).float().mean())
+    return metrics, probs, losses
+
+
 def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False) -> Result | None:
     """Train per `config` (resolved first); returns the Result on process 0 (None on others)."""
     config = config.resolved()
@@ -355,27 +431,7 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
     forward = torch.compile(model) if config.compile else model
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=config.label_smoothing, reduction="none")
 
-    # --- lr_find (optional): its valley becomes base_lr ---
-    found = None
-    plan = schedule.phases(config, len(groups))
-    if config.lr_find:
-        if plan and plan[0].frozen:
-            models.freeze(model, groups)
-        opt = schedule.optimizer(model, groups, norm_ids, config.weight_decay)
-        found = lr_find(forward, data.train, batches, opt, config, autocast)
-        if world > 1:
-            # Each process ran the finder on its own batches; all must train with one LR
-            # (DDP averages gradients, so different LRs would pull the copies apart).
-            shared = [found["suggestion"]]
-            torch.distributed.broadcast_object_list(shared, src=0)
-            found["suggestion"] = shared[0]
-        say(f"lr_find: the valley is at {found['suggestion']:.2e}; training with it as base_lr")
-        config.base_lr = found["suggestion"]
-        plan = schedule.phases(config, len(groups))
-
-    # --- fine_tune: one cycle per phase, a table row per epoch ---
-    history: list[dict] = []
-    best_state, best_key, interrupted = None, None, False
+    # --- what lr_find and every epoch share ---
     n_train = len(data.train)
     batch_size = min(config.batch_size, n_train // world)
     run = _Epochs(config=config, data=data, batches=batches, train_images=train_images,
@@ -384,46 +440,44 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
                   # drop_last, as fastai trains
                   steps_per_epoch=max(1, n_train // (batch_size * world)),
                   show=not quiet and main)
+
+    # --- lr_find (optional): its valley becomes base_lr ---
+    found = None
+    plan = schedule.phases(config, len(groups))
+    if config.lr_find:
+        found = _find_base_lr(run, plan, model, forward, groups, norm_ids, say)
+        plan = schedule.phases(config, len(groups))
+
+    # --- fine_tune: one cycle per phase, a table row per epoch ---
+    history: list[dict] = []
+    best, interrupted = _Best(), False
     sizes = _epoch_sizes(config, sum(p.epochs for p in plan))
+    # Epochs run, counted on every process: only process 0 keeps the history, and the others
+    # must still take each epoch's image size and shuffle.
+    index = 0
     try:
         for phase in plan:
-            if phase.frozen:
-                models.freeze(model, groups)
-            else:
-                models.unfreeze(model)
-            opt = schedule.optimizer(model, groups, norm_ids, config.weight_decay)
-            runner = forward
-            if world > 1:
-                # A new wrapper per phase: DDP only syncs parameters trainable when it was built.
-                runner = torch.nn.parallel.DistributedDataParallel(
-                    model, device_ids=[local] if device.type == "cuda" else None)
+            opt, runner = _start_phase(run, phase, model, forward, groups, norm_ids, local)
             say(f"{phase.name}: {phase.epochs} epoch(s), peak LRs "
                 + ", ".join(f"{lr:.2e}" for lr in phase.lrs))
             for epoch in range(phase.epochs):
                 epoch_start = time.time()
-                size = sizes[len(history)]
+                size = sizes[index]
                 model.train()
-                train_loss = _train_epoch(run, runner, opt, phase, epoch, len(history), size)
+                train_loss = _train_epoch(run, runner, opt, phase, epoch, index, size)
+                index += 1
                 if not main:
                     continue
                 row = _validate_epoch(run, model, phase, epoch, size, train_loss, epoch_start)
                 # Keep the best weights before showing the row: a Ctrl-C right after the row
                 # appears must still find that epoch's weights.
-                key = (row["error_rate"], row["valid_loss"])
-                if best_key is None or key < best_key:
-                    best_state = {k: v.detach().to("cpu", copy=True)
-                                  for k, v in model.state_dict().items()}
-                    best_key = key
+                best.update(row, model)
                 history.append(row)
                 if not quiet:
                     _print_row(row, header=epoch == 0)
     except KeyboardInterrupt:
         interrupted = True
-        if best_state is None:
-            raise KeyboardInterrupt("stopped before the first epoch ended: nothing to keep") \
-                from None
-        say(f"Interrupted: keeping the best epoch so far (error_rate {best_key[0]:.4f}).")
-        model.load_state_dict(best_state)
+        best.restore(model, say)
     if world > 1 and not interrupted:
         _check_in_sync(model, device, say)
     if not main:
@@ -431,17 +485,7 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
         return None
 
     # --- final metrics on the validation split (the model the bundle will hold) ---
-    # In float32 even after bf16 training: these are the numbers the exported model gives.
-    probs, losses = evaluate(model, data.valid, batches, batch_size, contextlib.nullcontext)
-    correct = int((probs.argmax(1) == data.valid.targets).sum())
-    metrics = {"accuracy": correct / len(data.valid),
-               "error_rate": (len(data.valid) - correct) / len(data.valid),
-               "valid_loss": float(losses.mean()), "n_valid": len(data.valid)}
-    if config.tta:
-        tta_probs, _ = evaluate(model, data.valid, batches, batch_size, contextlib.nullcontext,
-                                tta=True)
-        metrics["tta_accuracy"] = float((tta_probs.argmax(1) == data.valid.targets)
-                                        .float().mean())
+    metrics, probs, losses = _final_metrics(run, model)
     if world > 1:
         torch.distributed.destroy_process_group()
     model = model.to("cpu", memory_format=torch.contiguous_format).eval()

@@ -2,6 +2,7 @@
 
 import base64
 import os
+import re
 import sys
 
 import pytest
@@ -59,7 +60,7 @@ def test_a_broken_post_in_the_pool_is_reported_by_get(tmp_path):
     assert cache.convert_missing([*posts, broken], workers=2) == 2
     for source in posts:
         assert cache.get(source).page.is_file()
-    with pytest.raises(PostError, match="2026-01-09-broken.ipynb: is not valid JSON"):
+    with pytest.raises(PostError, match=re.escape("2026-01-09-broken.ipynb: is not valid JSON")):
         cache.get(broken)
 
 
@@ -68,7 +69,7 @@ def test_too_few_posts_or_one_core_convert_in_process(tmp_path):
              for n in range(3)]
     cache = PostCache(tmp_path / "cache", Settings())
     assert cache.convert_missing(posts, workers=8) == 0  # 3 posts: below the pool's minimum
-    more = posts + [write_nb(tmp_path / "2026-01-05-p4.ipynb", figure_notebook(4))]
+    more = [*posts, write_nb(tmp_path / "2026-01-05-p4.ipynb", figure_notebook(4))]
     assert cache.convert_missing(more, workers=1) == 0
     assert not (tmp_path / "cache").exists()  # nothing converted: get() will do it
 

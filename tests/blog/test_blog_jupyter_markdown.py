@@ -199,7 +199,7 @@ def test_setext_heading_of_two_lines():
     assert "<h2" in site(convert(cell))
 
 
-@pytest.mark.parametrize("cell, out", [
+@pytest.mark.parametrize(("cell", "out"), [
     ("- a\n---", "- a\n\n---"),  # else a setext heading to Python-Markdown
     ("> quote\n#tag in a lazy line", "> quote\n\\#tag in a lazy line"),
     ("- a\n\n  b\n      > text, not a quote", "- a\n\n    b\n      \\> text, not a quote"),

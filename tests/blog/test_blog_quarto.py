@@ -1,6 +1,7 @@
 """blog.quarto: Quarto's fenced divs, call-outs, shortcodes and executable cells, checked as
 Markdown text and as the HTML that Python-Markdown makes of it with the site's extensions."""
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -359,7 +360,8 @@ def test_stray_closing_fence(tmp_path):
 
 
 def test_unreadable_attributes(tmp_path):
-    with pytest.raises(PostError, match="can't read the attributes of `::: {callout-note}`"):
+    expected = re.escape("can't read the attributes of `::: {callout-note}`")
+    with pytest.raises(PostError, match=expected):
         render("::: {callout-note}\nx\n:::\n", tmp_path)
 
 

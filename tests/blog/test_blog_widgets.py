@@ -263,7 +263,7 @@ def test_hidden_output_never_carries_the_state():
     hidden.metadata["blog"] = {"input": "show", "output": "hide"}
     nb = with_state(notebook(hidden, new_code_cell("b", outputs=[view("b-slider", SLIDER_REPR)])),
                     models)
-    nb, resources = run(nb)
+    nb, _ = run(nb)
     shown = nb.cells[-1].outputs[0].data["text/html"]
     (state,) = script_json(shown, WIDGET_STATE)
     assert set(state["state"]) == set(slider_models("b"))

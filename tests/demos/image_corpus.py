@@ -31,7 +31,7 @@ def valid_images(folder: Path) -> dict[str, tuple[Path, str | None]]:
         cases[path.stem] = (path, label)
 
     save("grayscale.png", _solid(RED).convert("L"), None)
-    rgba = Image.new("RGBA", (48, 40), RED + (255,))
+    rgba = Image.new("RGBA", (48, 40), (*RED, 255))
     rgba.paste((0, 0, 0, 0), (0, 0, 10, 40))  # a transparent strip, composited on white
     save("rgba.png", rgba, "red")
     save("palette.png", _solid(BLUE).convert("P", palette=Image.ADAPTIVE, colors=8), "blue")

@@ -132,7 +132,7 @@ def test_upload_over_the_size_limit_is_refused(client, tmp_path, tiny_bundle):
     big = tmp_path / "big.png"
     with open(big, "wb") as file:  # just over MAX_FILE_SIZE (20 MB); content doesn't matter
         file.truncate(20 * 1024 * 1024 + 1)
-    with pytest.raises(Exception, match="(?i)file size|too large|exceeds"):
+    with pytest.raises(Exception, match=r"(?i)file size|too large|exceeds"):
         client.predict(handle_file(str(big)), api_name=runtime.API_NAME)
     result = client.predict(
         handle_file(str(tiny_bundle / "examples" / "blue_0.png")), api_name=runtime.API_NAME
@@ -164,7 +164,7 @@ def test_on_predict_hook_wraps_the_model_call(tiny_bundle):
         assert client.predict(red, api_name=runtime.API_NAME)["label"] == "red"
         assert len(calls) == 1 and isinstance(calls[0], Image.Image) and calls[0].mode == "RGB"
         # An unexpected error: one line for the user, the details stay in the server log.
-        with pytest.raises(AppError, match="^Something went wrong") as caught:
+        with pytest.raises(AppError, match=r"^Something went wrong") as caught:
             client.predict(red, api_name=runtime.API_NAME)
         assert "GPU" not in str(caught.value)
         # Bad input never reaches the (GPU) function.

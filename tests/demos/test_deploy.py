@@ -177,7 +177,7 @@ def test_private_and_organisation_space(hub, run_deploy):
 
 def test_missing_token(hub, run_deploy, monkeypatch, tmp_path):
     monkeypatch.delenv("HF_TOKEN")
-    with pytest.raises(DeployError, match="No Hugging Face token: set HF_TOKEN .*hf auth login"):
+    with pytest.raises(DeployError, match=r"No Hugging Face token: set HF_TOKEN .*hf auth login"):
         run_deploy()
     assert hub.requests == []
     assert not (tmp_path / "site" / "demos.json").exists()
@@ -193,7 +193,7 @@ def test_invalid_token(hub, run_deploy, monkeypatch, capsys, caplog):
 
 
 def test_someone_elses_namespace_is_refused_before_anything_is_sent(hub, run_deploy):
-    with pytest.raises(DeployError, match="'bob' belongs to someone else.*--space alice/colours"):
+    with pytest.raises(DeployError, match=r"'bob' belongs to someone else.*--space alice/colours"):
         run_deploy("bob/colours")
     assert [r.path for r in hub.requests] == ["/api/whoami-v2"]
 
@@ -250,7 +250,7 @@ def test_build_error_shows_the_log_tail(hub, run_deploy, tmp_path):
 
 def test_a_space_that_never_finishes_building_times_out(hub, run_deploy):
     hub.build_polls = 10**9
-    with pytest.raises(DeployError, match="still (BUILDING|APP_STARTING) after 0s.*--timeout"):
+    with pytest.raises(DeployError, match=r"still (BUILDING|APP_STARTING) after 0s.*--timeout"):
         run_deploy(timeout=0.1)
 
 
@@ -318,7 +318,7 @@ def test_cli_reports_a_user_error_in_one_line(hub, tiny_bundle, tmp_path, monkey
 
 def test_deploy_static_creates_a_static_space_with_the_page(hub, run_deploy, tiny_bundle,
                                                             tmp_path):
-    result, lines = run_deploy(static=True)
+    result, _ = run_deploy(static=True)
     assert result.stage == "RUNNING"
     [create] = [r for r in hub.requests if r.path == "/api/repos/create"]
     assert create.json()["sdk"] == "static"
@@ -366,7 +366,7 @@ def test_deploy_records_the_app_host_the_hub_gives_and_the_blog_embeds_it(
     assert index.embed_src("colours") == result.app_url
 
 
-@pytest.mark.parametrize("static, host", [
+@pytest.mark.parametrize(("static", "host"), [
     (False, "https://jane-my-digits-v2-1.hf.space"),
     (True, "https://jane-my-digits-v2-1.static.hf.space"),
 ])

@@ -10,6 +10,7 @@ import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -68,7 +69,7 @@ def test_readme_is_a_static_space_with_isolation_headers(static_space):
 class _SpaceLikeHandler(SimpleHTTPRequestHandler):
     """Serves a folder with the static Space's custom_headers, as the Hub would."""
 
-    headers_to_send: dict = {}
+    headers_to_send: ClassVar[dict[str, str]] = {}
 
     def end_headers(self):
         for key, value in self.headers_to_send.items():

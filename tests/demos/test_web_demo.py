@@ -196,7 +196,7 @@ def test_page_agrees_with_the_python_runtime(demo_page, digits_bundle):
         upload(page, path)
         got = predictions(page)
         expected = sorted(model.predict(path).items(), key=lambda kv: -kv[1])
-        assert [label for label, _ in got][0] == expected[0][0], path
+        assert got[0][0] == expected[0][0], path
         assert sorted(label for label, _ in got) == sorted(model.labels)
         assert [p for _, p in got] == sorted((p for _, p in got), reverse=True)  # best first
         probs = dict(expected)
@@ -289,7 +289,7 @@ def test_odd_images_become_the_same_tensor_as_in_python(demo_page, digits_bundle
 
 
 def test_post_links_and_embeds_the_page(site):
-    url, root = site
+    _, root = site
     post = (root / "public" / "2026" / "02" / "01" / "digits" / "index.html").read_text()
     # The post is served at 2026/02/01/digits/; the page at demos/digits/.
     card = post[post.index('<div class="demo-card">'):]

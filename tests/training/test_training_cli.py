@@ -47,7 +47,7 @@ def test_help_documents_every_option_and_default(recipe, capsys):
         flag = "--" + f.name.replace("_", "-")
         assert flag in text, flag
         value = getattr(defaults, f.name)
-        shown = str(value) if not isinstance(value, list) else str(value)
+        shown = str(value)
         # The help line of that option ends with its recipe-specific default.
         pattern = re.escape(flag) + r".*?\(default: " + re.escape(shown) + r"\)"
         assert re.search(pattern, text), (flag, shown)

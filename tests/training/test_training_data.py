@@ -111,7 +111,7 @@ def test_training_survives_a_broken_corpus(tmp_path):
 
 def test_decoded_images_are_cached(tmp_path, colour_folder):
     items, _ = data.items_from_folders(colour_folder)
-    first, kept, _ = data.decode_all(items, (16, 16), "squish", cache_dir=tmp_path / "c")
+    first, _, _ = data.decode_all(items, (16, 16), "squish", cache_dir=tmp_path / "c")
     assert len(list((tmp_path / "c").iterdir())) == 1
     # A cached run returns the same pixels without decoding: prove it by breaking a file.
     (colour_folder / "red" / "red_0.png").write_bytes(b"")

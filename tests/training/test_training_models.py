@@ -58,5 +58,5 @@ def test_pretrained_weights_are_copied_into_everything_but_the_head(monkeypatch)
 
 
 def test_unknown_architecture_names_choices():
-    with pytest.raises(ValueError, match="unknown architecture 'resnet9'.*resnet"):
+    with pytest.raises(ValueError, match=r"unknown architecture 'resnet9'.*resnet"):
         models.build("resnet9", 2, pretrained=False)
