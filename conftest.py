@@ -22,8 +22,11 @@ def template(tmp_path_factory) -> Path:
     for name in TEMPLATE_PARTS:
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns(
-                "model.onnx", "model.safetensors", ".*"))
+            shutil.copytree(
+                source,
+                root / name,
+                ignore=shutil.ignore_patterns("model.onnx", "model.safetensors", ".*"),
+            )
         else:
             shutil.copy(source, root / name)
     return root
@@ -42,9 +45,23 @@ def digits_bundle(tmp_path_factory) -> Path:
     data = write_images(root / "data" / "digits").parent
     out = root / "models" / "digits"
     done = subprocess.run(
-        [sys.executable, "-m", "training", "digits", "--data-dir", str(data),
-         "--cache-dir", str(root / "cache"), "--output", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "training",
+            "digits",
+            "--data-dir",
+            str(data),
+            "--cache-dir",
+            str(root / "cache"),
+            "--output",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     (root / "train-stdout.txt").write_text(done.stdout)  # the progress table, for its test
     return out

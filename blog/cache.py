@@ -86,8 +86,11 @@ class PostCache:
                 target = tmp / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(content)
-            record = {"front": _front_to_json(post.front), "page": f"{source.stem}.md",
-                      "assets": sorted(post.assets)}
+            record = {
+                "front": _front_to_json(post.front),
+                "page": f"{source.stem}.md",
+                "assets": sorted(post.assets),
+            }
             (tmp / "post.json").write_text(json.dumps(record, indent=1), "utf-8")
             try:
                 os.replace(tmp, entry)
@@ -131,8 +134,14 @@ class PostCache:
             context.set_forkserver_preload(["blog.cache"])
         try:
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                list(pool.map(_convert_one, [self.root] * len(missing),
-                              [self.settings] * len(missing), missing))
+                list(
+                    pool.map(
+                        _convert_one,
+                        [self.root] * len(missing),
+                        [self.settings] * len(missing),
+                        missing,
+                    )
+                )
         except (BrokenProcessPool, OSError):
             # A worker died (out of memory, killed) or none could start: get() converts
             # whatever is still missing, one by one, and reports any error itself.

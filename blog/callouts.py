@@ -14,14 +14,22 @@ from urllib.parse import parse_qs, urlparse
 from .fences import code_lines
 
 # The indent lets a call-out sit inside a list item, as it can in Jupyter.
-_CALLOUT = re.compile(r"^(?P<indent>[ \t]*)>\s*(?P<kind>note|tip|important|warning)\s*:\s*"
-                      r"(?P<text>.*)$", re.I)
-_EMBED = re.compile(r"^(?P<indent>[ \t]*)>\s*(?P<kind>youtube|twitter)\s*:\s*(?P<url>\S+)\s*$",
-                    re.I)
+_CALLOUT = re.compile(
+    r"^(?P<indent>[ \t]*)>\s*(?P<kind>note|tip|important|warning)\s*:\s*"
+    r"(?P<text>.*)$",
+    re.I,
+)
+_EMBED = re.compile(
+    r"^(?P<indent>[ \t]*)>\s*(?P<kind>youtube|twitter)\s*:\s*(?P<url>\S+)\s*$", re.I
+)
 
 # Material's admonition types; "important" has no style of its own, so it borrows "danger".
-_ADMONITION = {"note": ("note", None), "tip": ("tip", None),
-               "important": ("danger", "Important"), "warning": ("warning", None)}
+_ADMONITION = {
+    "note": ("note", None),
+    "tip": ("tip", None),
+    "important": ("danger", "Important"),
+    "warning": ("warning", None),
+}
 
 
 def _youtube_id(url: str) -> str | None:
@@ -42,11 +50,15 @@ def _embed(kind: str, url: str) -> list[str]:
         if not video:
             return [f"> youtube: {url}"]  # leave it visible rather than drop it silently
         src = f"https://www.youtube-nocookie.com/embed/{html.escape(video)}"
-        return [f'<div class="video-embed"><iframe src="{src}" title="YouTube video" '
-                'loading="lazy" allowfullscreen></iframe></div>']
+        return [
+            f'<div class="video-embed"><iframe src="{src}" title="YouTube video" '
+            'loading="lazy" allowfullscreen></iframe></div>'
+        ]
     link = html.escape(url, quote=True)
-    return [f'<blockquote class="twitter-tweet"><a href="{link}">{link}</a></blockquote>',
-            '<script async src="https://platform.twitter.com/widgets.js"></script>']
+    return [
+        f'<blockquote class="twitter-tweet"><a href="{link}">{link}</a></blockquote>',
+        '<script async src="https://platform.twitter.com/widgets.js"></script>',
+    ]
 
 
 def convert_callouts(markdown: str) -> str:
@@ -76,7 +88,7 @@ def convert_callouts(markdown: str) -> str:
         body = [callout["text"]]
         i += 1
         while i < len(lines) and lines[i].startswith(pad + ">"):
-            body.append(lines[i][len(pad) + 1:].removeprefix(" "))
+            body.append(lines[i][len(pad) + 1 :].removeprefix(" "))
             i += 1
         out.extend(["", pad + (f'!!! {kind} "{title}"' if title else f"!!! {kind}"), ""])
         out.extend(f"{pad}    {text}" if text.strip() else "" for text in body)

@@ -9,8 +9,9 @@ from .demos import DemoIndex, replace_reports
 from .errors import PostError, _display
 
 
-def check_post(source: Path, post, seen: dict[tuple[str, str], Path], demos: DemoIndex,
-               *, reports: bool = True) -> None:
+def check_post(
+    source: Path, post, seen: dict[tuple[str, str], Path], demos: DemoIndex, *, reports: bool = True
+) -> None:
     """Raise PostError when `post` (converted from `source`) would share an address with a
     post in `seen` (which it then joins), or names a demo or model report that doesn't exist.
 
@@ -18,9 +19,12 @@ def check_post(source: Path, post, seen: dict[tuple[str, str], Path], demos: Dem
     renders them)."""
     key = (post.front.date.isoformat(), post.front.slug)
     if key in seen:
-        raise PostError(source, f"has the same date and slug `{post.front.slug}` as "
-                        f"{_display(seen[key])}, so both would be published at one address.",
-                        "Rename one of the files or set `slug:` in its front matter.")
+        raise PostError(
+            source,
+            f"has the same date and slug `{post.front.slug}` as "
+            f"{_display(seen[key])}, so both would be published at one address.",
+            "Rename one of the files or set `slug:` in its front matter.",
+        )
     seen[key] = source
     if post.front.demo:
         demos.check(source, post.front.demo)

@@ -1,8 +1,8 @@
 """python -m blog: convert, check and start posts without MkDocs.
 
-  python -m blog convert posts/2026-01-31-my-model.ipynb    # prints the Markdown
-  python -m blog check                                       # validates every post
-  python -m blog new "My first model"                        # a dated notebook to start from
+python -m blog convert posts/2026-01-31-my-model.ipynb    # prints the Markdown
+python -m blog check                                       # validates every post
+python -m blog new "My first model"                        # a dated notebook to start from
 """
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ def cmd_check(args) -> int:
     registry = Path(args.registry or site.get("demos_registry") or "demos.json")
     if not folder.is_dir():
         raise PostError(folder, "is not a folder.", "Pass the folder that holds your posts.")
-    sources = [p for p in sorted(folder.rglob("*")) if p.suffix in POST_SUFFIXES and p.is_file()
-               and not skipped(p.relative_to(folder))]
+    sources = [
+        p
+        for p in sorted(folder.rglob("*"))
+        if p.suffix in POST_SUFFIXES and p.is_file() and not skipped(p.relative_to(folder))
+    ]
     problems = 0
     seen: dict[tuple[str, str], Path] = {}
     demos = DemoIndex(models, registry)
@@ -88,8 +91,11 @@ def _site_settings(config: Path) -> tuple[str, dict]:
             plugin = entry["notebook-posts"]
     docs = str((config.parent / str(data.get("docs_dir") or "docs")).resolve())
     # Folders in the plugin's settings are relative to mkdocs.yml.
-    settings = {key: str(config.parent / str(plugin[key]))
-                for key in ("posts_dir", "models_dir", "demos_registry") if plugin.get(key)}
+    settings = {
+        key: str(config.parent / str(plugin[key]))
+        for key in ("posts_dir", "models_dir", "demos_registry")
+        if plugin.get(key)
+    }
     return docs, settings
 
 
@@ -98,19 +104,24 @@ def cmd_new(args) -> int:
     try:
         date = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
     except ValueError:
-        raise PostError(Path(args.posts_dir), f"--date {args.date} is not a date.",
-                        "Write it as YYYY-MM-DD, e.g. --date 2026-01-31.") from None
+        raise PostError(
+            Path(args.posts_dir),
+            f"--date {args.date} is not a date.",
+            "Write it as YYYY-MM-DD, e.g. --date 2026-01-31.",
+        ) from None
     path = Path(args.posts_dir) / f"{date.isoformat()}-{slugify(args.title)}.ipynb"
     if path.exists():
         raise PostError(path, "already exists.", "Choose another title or remove the file.")
-    header = "\n".join([
-        f'# "{args.title}"',
-        '> "One sentence that says what this post is about."',
-        "",
-        "- toc: true",
-        "- badges: true",
-        "- categories: [" + ", ".join(args.category or ["notes"]) + "]",
-    ])
+    header = "\n".join(
+        [
+            f'# "{args.title}"',
+            '> "One sentence that says what this post is about."',
+            "",
+            "- toc: true",
+            "- badges: true",
+            "- categories: [" + ", ".join(args.category or ["notes"]) + "]",
+        ]
+    )
     nb = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_markdown_cell(header),
@@ -118,9 +129,10 @@ def cmd_new(args) -> int:
             nbformat.v4.new_code_cell("#hide\n# Setup code that readers don't need to see."),
             nbformat.v4.new_code_cell("print('Hello, blog!')"),
         ],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"},
-                  "language_info": {"name": "python"}},
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
@@ -130,29 +142,45 @@ def cmd_new(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m blog", description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="python -m blog",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("convert", help="print one post as Markdown",
-                       description=cmd_convert.__doc__)
+    p = sub.add_parser(
+        "convert", help="print one post as Markdown", description=cmd_convert.__doc__
+    )
     p.add_argument("post", help="a .ipynb or .md file")
     p.add_argument("--assets", metavar="DIR", help="also write figures to DIR (default: don't)")
     p.add_argument("--show-stderr", action="store_true", help="keep stderr outputs (default: drop)")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("check", help="validate every post", description=cmd_check.__doc__)
-    p.add_argument("posts_dir", nargs="?", default=None,
-                   help="folder of posts (default: the plugin's posts_dir in --config, else posts)")
-    p.add_argument("--models", default=None,
-                   help="bundles that `demo:` and model_report may name (default: the plugin's "
-                        "models_dir in --config, else models)")
-    p.add_argument("--registry", default=None,
-                   help="deployed demos, written by `python -m demos deploy` (default: the "
-                        "plugin's demos_registry in --config, else demos.json)")
-    p.add_argument("--config", default="mkdocs.yml",
-                   help="the site's config: its docs folder (for links from posts to its other "
-                        "pages) and the notebook-posts plugin's settings (default: mkdocs.yml)")
+    p.add_argument(
+        "posts_dir",
+        nargs="?",
+        default=None,
+        help="folder of posts (default: the plugin's posts_dir in --config, else posts)",
+    )
+    p.add_argument(
+        "--models",
+        default=None,
+        help="bundles that `demo:` and model_report may name (default: the plugin's "
+        "models_dir in --config, else models)",
+    )
+    p.add_argument(
+        "--registry",
+        default=None,
+        help="deployed demos, written by `python -m demos deploy` (default: the "
+        "plugin's demos_registry in --config, else demos.json)",
+    )
+    p.add_argument(
+        "--config",
+        default="mkdocs.yml",
+        help="the site's config: its docs folder (for links from posts to its other "
+        "pages) and the notebook-posts plugin's settings (default: mkdocs.yml)",
+    )
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("new", help="start a new notebook post", description=cmd_new.__doc__)

@@ -118,8 +118,11 @@ def convert(path: str | Path, settings: Settings | None = None) -> Post:
     path = Path(path)
     settings = settings or Settings()
     if path.suffix not in POST_SUFFIXES:
-        raise PostError(path, f"`{path.suffix}` is not a post format.",
-                        "Posts are .ipynb notebooks, .md Markdown or .qmd Quarto files.")
+        raise PostError(
+            path,
+            f"`{path.suffix}` is not a post format.",
+            "Posts are .ipynb notebooks, .md Markdown or .qmd Quarto files.",
+        )
     try:
         raw = path.read_bytes()
     except OSError as err:
@@ -127,8 +130,11 @@ def convert(path: str | Path, settings: Settings | None = None) -> Post:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise PostError(path, f"is not UTF-8 (byte {err.start} is {raw[err.start]:#04x}).",
-                        "Save it as UTF-8 (in VS Code: 'Save with Encoding').") from None
+        raise PostError(
+            path,
+            f"is not UTF-8 (byte {err.start} is {raw[err.start]:#04x}).",
+            "Save it as UTF-8 (in VS Code: 'Save with Encoding').",
+        ) from None
     try:
         if path.suffix == ".ipynb":
             return _convert_notebook(path, text, settings)
@@ -136,13 +142,16 @@ def convert(path: str | Path, settings: Settings | None = None) -> Post:
     except PostError:
         raise
     except Exception as err:  # a converter bug must still name the post
-        raise PostError(path, f"could not be converted ({type(err).__name__}: {err}).",
-                        "This is a bug in the converter, not in the post: please report it "
-                        "with the file. Meanwhile `#hide` the cell or simplify its Markdown.") \
-            from err
+        raise PostError(
+            path,
+            f"could not be converted ({type(err).__name__}: {err}).",
+            "This is a bug in the converter, not in the post: please report it "
+            "with the file. Meanwhile `#hide` the cell or simplify its Markdown.",
+        ) from err
 
 
 # --- Markdown posts ----------------------------------------------------------------------
+
 
 def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
     problems = Problems()
@@ -157,27 +166,46 @@ def _convert_markdown(path: Path, text: str, settings: Settings) -> Post:
         body, executable = qmd_code_cells(body)
     heading = None if "title" in raw else first_heading(body)
     # A front-matter problem doesn't stop the checks of the body: one run reports them all.
-    front = problems.run(normalise, path, raw, fallback_title=heading or title_from_name(path)
-                         ) or _stand_in(path)
+    front = problems.run(
+        normalise, path, raw, fallback_title=heading or title_from_name(path)
+    ) or _stand_in(path)
     body = remove_first_heading(body) if heading else _strip_title(body, front.title)
     resolver = settings.resolver(path)
     _fix_front_image(front, resolver, path)
-    body = _markdown_text(body, path, None, resolver, problems, notebook=False,
-                          figures=_is_quarto(path, metadata, path.suffix == ".qmd"))
+    body = _markdown_text(
+        body,
+        path,
+        None,
+        resolver,
+        problems,
+        notebook=False,
+        figures=_is_quarto(path, metadata, path.suffix == ".qmd"),
+    )
     if executable:
         cells = f"{executable} code cell{'s' if executable > 1 else ''}"
-        body = ('!!! info "Code shown, not run"\n\n    The code in this post is shown without '
-                "its output.\n\n" + body)
+        body = (
+            '!!! info "Code shown, not run"\n\n    The code in this post is shown without '
+            "its output.\n\n" + body
+        )
         front.notes.append(
             f"has {cells} that Quarto would run; they are shown, not run, here. To publish "
-            "their output, make the post a notebook (`quarto convert`), run it and save it.")
+            "their output, make the post a notebook (`quarto convert`), run it and save it."
+        )
     problems.raise_any()
     return Post(path, front, _page(front, body, settings, path))
 
 
-def _markdown_text(text: str, path: Path, cell: int | None, resolver: Resolver,
-                   problems: Problems, *, notebook: bool, quarto: bool = True,
-                   figures: bool = False) -> str:
+def _markdown_text(
+    text: str,
+    path: Path,
+    cell: int | None,
+    resolver: Resolver,
+    problems: Problems,
+    *,
+    notebook: bool,
+    quarto: bool = True,
+    figures: bool = False,
+) -> str:
     """One Markdown text (a post's body or a notebook cell) in the site's Markdown dialect:
     fastpages' Liquid, Quarto's divs and shortcodes, Jupyter's CommonMark, call-outs, links.
     ``quarto=False`` leaves Quarto's divs for a pass over the whole page."""
@@ -226,7 +254,7 @@ def remove_first_heading(text: str) -> str:
     lines = text.split("\n")
     for i, (line, code) in enumerate(zip(lines, code_lines(lines), strict=True)):
         if not code and _HEADING.match(line) and first_heading(line):
-            return "\n".join(lines[:i] + lines[i + 1:])
+            return "\n".join(lines[:i] + lines[i + 1 :])
     return text
 
 
@@ -251,21 +279,27 @@ def _strip_title(body: str, title: str) -> str:
 
 # --- notebooks ---------------------------------------------------------------------------
 
+
 def _read_notebook(path: Path, text: str):
     import nbformat  # here, not at the top: a build whose posts are all cached never needs it
 
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
-        raise PostError(path, f"is not valid JSON (line {err.lineno}, column {err.colno}: "
-                        f"{err.msg}).",
-                        "Open it in Jupyter and save it again, or restore it from git.") from None
+        raise PostError(
+            path,
+            f"is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}).",
+            "Open it in Jupyter and save it again, or restore it from git.",
+        ) from None
     if not isinstance(data, dict) or "cells" not in data:
         raise PostError(path, "is JSON but not a notebook (no `cells`).")
     major = data.get("nbformat")
     if major not in (3, 4):
-        raise PostError(path, f"uses nbformat {major}; versions 3 and 4 are supported.",
-                        "Open it in a current Jupyter and save it again.")
+        raise PostError(
+            path,
+            f"uses nbformat {major}; versions 3 and 4 are supported.",
+            "Open it in a current Jupyter and save it again.",
+        )
     with warnings.catch_warnings():
         # nbformat warns about missing cell ids in old notebooks; they don't matter here.
         warnings.simplefilter("ignore")
@@ -277,11 +311,17 @@ def _read_notebook(path: Path, text: str):
             nbformat.validate(nb)
         except nbformat.ValidationError as err:
             where = " / ".join(str(p) for p in err.absolute_path) or "the notebook"
-            raise PostError(path, f"is not a valid notebook at {where}: {err.message}.",
-                            "Open it in Jupyter and save it again.") from None
+            raise PostError(
+                path,
+                f"is not a valid notebook at {where}: {err.message}.",
+                "Open it in Jupyter and save it again.",
+            ) from None
         except Exception as err:  # a shape the reader itself trips over
-            raise PostError(path, f"is not a valid notebook ({type(err).__name__}: {err}).",
-                            "Open it in Jupyter and save it again.") from None
+            raise PostError(
+                path,
+                f"is not a valid notebook ({type(err).__name__}: {err}).",
+                "Open it in Jupyter and save it again.",
+            ) from None
     return nb
 
 
@@ -314,10 +354,12 @@ def _take_front_matter(path: Path, nb, defaults: dict) -> FrontMatter:
     markdown = [c for c in nb.cells if c.cell_type == "markdown" and c.source.strip()]
     heading, titled = None, None  # the first heading, and the cell it is in
     if "title" not in raw:
-        heading, titled = next(((h, c) for c in markdown if (h := first_heading(c.source))),
-                               (None, None))
-    front = normalise(path, raw, cell=number if raw else None,
-                      fallback_title=heading or title_from_name(path))
+        heading, titled = next(
+            ((h, c) for c in markdown if (h := first_heading(c.source))), (None, None)
+        )
+    front = normalise(
+        path, raw, cell=number if raw else None, fallback_title=heading or title_from_name(path)
+    )
     if heading:
         # The heading became the title, which the page shows: it isn't shown twice.
         assert titled is not None  # found together with the heading
@@ -343,8 +385,7 @@ def _fix_front_image(front: FrontMatter, resolver: Resolver, path: Path) -> None
 def _is_quarto(path: Path, metadata: list[Path], quarto_front_matter: bool) -> bool:
     """Whether a post comes from a Quarto blog, whose images alone in a paragraph are captioned
     figures: a .qmd file, a notebook with a raw-cell header, a post folder, _metadata.yml."""
-    return (quarto_front_matter or path.stem.lower() == "index"
-            or bool(metadata))
+    return quarto_front_matter or path.stem.lower() == "index" or bool(metadata)
 
 
 def _stand_in(path: Path) -> FrontMatter:
@@ -383,8 +424,9 @@ def _exporter(settings: Settings):
     config.ExtractOutputPreprocessor.enabled = False
     # Validate the notebook once after all preprocessors, not after each of them.
     config.MarkdownExporter.optimistic_validation = True
-    exporter = MarkdownExporter(config=config, extra_template_basedirs=[str(TEMPLATES)],
-                                template_name="post")
+    exporter = MarkdownExporter(
+        config=config, extra_template_basedirs=[str(TEMPLATES)], template_name="post"
+    )
     # Compiled templates kept between builds (Jinja's own per-user folder in the temp dir):
     # a rebuild that converts one notebook doesn't compile the templates again.
     # Without a usable temp folder, they are compiled every time.
@@ -393,14 +435,18 @@ def _exporter(settings: Settings):
     exporter.register_preprocessor(DirectivePreprocessor(), enabled=True)
     # Widgets, Altair and Plotly before the output filter, which drops what a page can't run.
     exporter.register_preprocessor(WidgetPreprocessor(), enabled=True)
-    outputs = OutputPreprocessor(show_stderr=settings.show_stderr,
-                                 max_output_kb=settings.max_output_kb)
+    outputs = OutputPreprocessor(
+        show_stderr=settings.show_stderr, max_output_kb=settings.max_output_kb
+    )
     exporter.register_preprocessor(outputs, enabled=True)
     # After stderr is gone, stdout pieces printed between progress bars join into one block.
     exporter.register_preprocessor(CoalesceStreamsPreprocessor(), enabled=True)
     exporter.register_preprocessor(
-        ExtractOutputPreprocessor(output_filename_template="output_{cell_index}_{index}{extension}"),
-        enabled=True)
+        ExtractOutputPreprocessor(
+            output_filename_template="output_{cell_index}_{index}{extension}"
+        ),
+        enabled=True,
+    )
     exporter.register_preprocessor(ExtractAttachmentsPreprocessor(), enabled=True)
     _EXPORTERS[key] = (exporter, outputs)
     return exporter, outputs
@@ -413,8 +459,13 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
     problems = Problems()
     first = next((c for c in nb.cells if c.source.strip()), None)
     metadata = metadata_files(path, settings.root())
-    quarto = _is_quarto(path, metadata, first is not None and first.cell_type == "raw"
-                        and split_yaml_block(first.source.lstrip())[0] is not None)
+    quarto = _is_quarto(
+        path,
+        metadata,
+        first is not None
+        and first.cell_type == "raw"
+        and split_yaml_block(first.source.lstrip())[0] is not None,
+    )
     # A front-matter problem doesn't stop the checks of the cells: one run reports them all.
     front = problems.run(_take_front_matter, path, nb, _defaults(metadata)) or _stand_in(path)
     resolver = settings.resolver(path)
@@ -427,9 +478,16 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
     for cell in nb.cells:
         tags = cell.metadata.get("tags", [])
         if cell.cell_type == "markdown" and not {"remove-cell", "remove_cell"} & set(tags):
-            cell.source = _markdown_text(cell.source, path, cell.metadata["blog_cell"],
-                                         resolver, problems, notebook=True, quarto=not across,
-                                         figures=quarto)
+            cell.source = _markdown_text(
+                cell.source,
+                path,
+                cell.metadata["blog_cell"],
+                resolver,
+                problems,
+                notebook=True,
+                quarto=not across,
+                figures=quarto,
+            )
     problems.raise_any()
 
     resources: dict[str, Any] = {
@@ -464,16 +522,20 @@ def _convert_notebook(path: Path, text: str, settings: Settings) -> Post:
 
 # --- the page ----------------------------------------------------------------------------
 
+
 def _page(front: FrontMatter, body: str, settings: Settings, path: Path) -> str:
     meta = yaml.safe_dump(front.material_meta(), sort_keys=False, allow_unicode=True)
     parts = [f"---\n{meta}---\n", f"# {inline_html(front.title)}\n"]
     if front.description:
-        parts.append('<p class="post-description" markdown="span">'
-                     f"{inline_html(front.description)}</p>\n")
+        parts.append(
+            f'<p class="post-description" markdown="span">{inline_html(front.description)}</p>\n'
+        )
     if front.authors:
         # Under the title, as in fastpages' and Quarto's title blocks (and their post lists).
-        parts.append('<p class="post-authors" markdown="span">'
-                     f'By {inline_html(", ".join(front.authors))}</p>\n')
+        parts.append(
+            '<p class="post-authors" markdown="span">'
+            f"By {inline_html(', '.join(front.authors))}</p>\n"
+        )
     body = demote_headings(body)
     if MORE not in body:
         # The post list shows everything above this mark: the description, or else the
@@ -542,7 +604,7 @@ def demote_headings(body: str) -> str:
         if token.markup.startswith("#"):
             lines[start] = re.sub(r"^( {0,3})#", r"\1##", lines[start], count=1)
         else:  # a setext heading: its underline is the last line of the token
-            text = " ".join(line.strip() for line in lines[start:end - 1])
+            text = " ".join(line.strip() for line in lines[start : end - 1])
             lines[start] = "#" * (level + 1) + " " + text
             dropped.update(range(start + 1, end))
     return "\n".join(line for i, line in enumerate(lines) if i not in dropped)
@@ -577,13 +639,15 @@ def _badges(front: FrontMatter, settings: Settings, path: Path) -> str:
         urls = {
             "colab": ("Open in Colab", f"https://colab.research.google.com/github/{gh}"),
             "github": ("View on GitHub", f"https://github.com/{gh}"),
-            "binder": ("Launch Binder", f"https://mybinder.org/v2/gh/{settings.repo}/"
-                       f"{settings.branch}?labpath={repo_path}"),
+            "binder": (
+                "Launch Binder",
+                f"https://mybinder.org/v2/gh/{settings.repo}/{settings.branch}?labpath={repo_path}",
+            ),
         }
         links += [urls[b] for b in wanted if b in urls]
     if "download" in wanted:
         links.append(("Download the notebook", path.name))
     if not links:
         return ""
-    buttons = " ".join(f'[{label}]({url}){{ .md-button .badge }}' for label, url in links)
+    buttons = " ".join(f"[{label}]({url}){{ .md-button .badge }}" for label, url in links)
     return f'<div class="post-badges" markdown>\n{buttons}\n</div>\n'

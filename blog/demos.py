@@ -18,8 +18,9 @@ from pathlib import Path
 from .errors import PostError
 
 # {{ model_report("digits") }} on a line of its own, in a post or a page.
-REPORT = re.compile(r"^[ \t]*\{\{\s*model_report\(\s*[\"']([\w.-]+)[\"']\s*\)\s*\}\}[ \t]*$",
-                    re.MULTILINE)
+REPORT = re.compile(
+    r"^[ \t]*\{\{\s*model_report\(\s*[\"']([\w.-]+)[\"']\s*\)\s*\}\}[ \t]*$", re.MULTILINE
+)
 # The in-browser demo pages: demos/NAME/ of the site, sharing one copy of their scripts and
 # of ONNX Runtime Web's files (copied from node_modules, see RUNTIME_FILES).
 WEB_ROOT = "demos"
@@ -30,8 +31,11 @@ PAGE_ASSETS = ("demo.js", "preprocess.mjs", "demo.css")
 # SIMD+threads binary, about 14 MB.
 RUNTIME_PACKAGE = "onnxruntime-web"
 RUNTIME_FILES = ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm")
-REPORT_IMAGES = (("confusion.png", "Confusion matrix"), ("top_losses.png", "Top losses"),
-                 ("lr_find.png", "Learning-rate finder"))
+REPORT_IMAGES = (
+    ("confusion.png", "Confusion matrix"),
+    ("top_losses.png", "Top losses"),
+    ("lr_find.png", "Learning-rate finder"),
+)
 
 
 @dataclass
@@ -94,8 +98,9 @@ class DemoIndex:
             demo = self.demos[name]
             demo.web_model, demo.web_precision = web_model(meta.parent, data)
             # The local demo server runs the same ONNX file (or the PyTorch weights).
-            demo.servable = demo.web_model is not None or (
-                meta.parent / "model.safetensors").is_file()
+            demo.servable = (
+                demo.web_model is not None or (meta.parent / "model.safetensors").is_file()
+            )
             int8 = data.get("int8")
             if not isinstance(int8, dict):
                 int8 = {}
@@ -110,8 +115,9 @@ class DemoIndex:
             if not isinstance(entries, dict):
                 raise ValueError("not a JSON object")
         except (ValueError, UnicodeDecodeError) as err:
-            self.problems.append(f"{self.registry}: can't be read ({err}); fix it or delete it "
-                                 "and deploy again.")
+            self.problems.append(
+                f"{self.registry}: can't be read ({err}); fix it or delete it and deploy again."
+            )
             return
         for name, entry in entries.items():
             if not isinstance(entry, dict) or not entry.get("space"):
@@ -122,18 +128,21 @@ class DemoIndex:
             demo.url = str(entry.get("url") or f"https://huggingface.co/spaces/{demo.space}")
             # Only `deploy` knows the app's host (it asks the Hub); an older demos.json has none.
             app_url = entry.get("app_url")
-            demo.app_url = app_url if isinstance(app_url, str) and \
-                app_url.startswith("https://") else None
+            demo.app_url = (
+                app_url if isinstance(app_url, str) and app_url.startswith("https://") else None
+            )
 
     # --- what posts use -------------------------------------------------------------------
 
     def check(self, post: Path, name: str) -> None:
         if name not in self.demos:
             known = ", ".join(sorted(self.demos)) or "none yet"
-            raise PostError(post, f"names `demo: {name}`, which is neither in "
-                            f"{self.models_dir.name}/ nor deployed ({self.registry.name}).",
-                            f"Known demos: {known}. Train it (python -m training …) or fix "
-                            "the name.")
+            raise PostError(
+                post,
+                f"names `demo: {name}`, which is neither in "
+                f"{self.models_dir.name}/ nor deployed ({self.registry.name}).",
+                f"Known demos: {known}. Train it (python -m training …) or fix the name.",
+            )
 
     def link(self, name: str) -> str | None:
         """The Gradio app: the local demo server in preview, else the Space."""
@@ -173,47 +182,75 @@ class DemoIndex:
         page = self.page_link(name, page_dir)
         url = self.link(name)
         accuracy = demo.metrics.get("accuracy")
-        detail = f" ({accuracy:.1%} accuracy on the validation set)" if isinstance(
-            accuracy, (int, float)) else ""
-        server = "Run it on the local demo server" if self.local_url and demo.servable and \
-            url and url.startswith(self.local_url) else "Run it on Hugging Face Spaces"
+        detail = (
+            f" ({accuracy:.1%} accuracy on the validation set)"
+            if isinstance(accuracy, (int, float))
+            else ""
+        )
+        server = (
+            "Run it on the local demo server"
+            if self.local_url and demo.servable and url and url.startswith(self.local_url)
+            else "Run it on Hugging Face Spaces"
+        )
         if page:
-            line = (f"**Try the live demo:** [{_md(demo.title)}]({page})"
-                    f"{{ .md-button .md-button--primary .demo-link }}{_md(detail)}. "
-                    "It runs in your browser.")
+            line = (
+                f"**Try the live demo:** [{_md(demo.title)}]({page})"
+                f"{{ .md-button .md-button--primary .demo-link }}{_md(detail)}. "
+                "It runs in your browser."
+            )
             if url:
                 line += f" [{server}]({url}){{ .demo-space }}"
         elif url:
-            line = (f"**Try the live demo:** [{_md(demo.title)}]({url})"
-                    f"{{ .md-button .md-button--primary .demo-link }}{_md(detail)}")
+            line = (
+                f"**Try the live demo:** [{_md(demo.title)}]({url})"
+                f"{{ .md-button .md-button--primary .demo-link }}{_md(detail)}"
+            )
         else:
-            line = (f"**Demo:** {_md(demo.title)}{_md(detail)} is not deployed yet: run "
-                    f"`python -m demos deploy {name} --space OWNER/{name}`.")
+            line = (
+                f"**Demo:** {_md(demo.title)}{_md(detail)} is not deployed yet: run "
+                f"`python -m demos deploy {name} --space OWNER/{name}`."
+            )
         parts = [f'<div class="demo-card" markdown>\n{line}\n</div>\n']
         src = self.embed_src(name, page_dir) if embed else None
         if src:
-            parts.append(f'<iframe class="demo-embed" src="{html.escape(src, quote=True)}" '
-                         f'title="{html.escape(demo.title, quote=True)} demo" loading="lazy">'
-                         "</iframe>\n")
+            parts.append(
+                f'<iframe class="demo-embed" src="{html.escape(src, quote=True)}" '
+                f'title="{html.escape(demo.title, quote=True)} demo" loading="lazy">'
+                "</iframe>\n"
+            )
         return "\n".join(parts)
 
     def report(self, name: str, page_dir: str, where: Path) -> str:
         demo = self.demos.get(name)
         if demo is None or demo.bundle is None:
             known = ", ".join(sorted(n for n, d in self.demos.items() if d.bundle)) or "none"
-            raise PostError(where, f"`model_report(\"{name}\")` names no bundle in "
-                            f"{self.models_dir.name}/.",
-                            f"Bundles: {known}. Train the model first or fix the name.")
-        rows = [("Accuracy", demo.metrics.get("accuracy"), "{:.2%}"),
-                ("Accuracy of the int8 model (the web demo's when within 0.5 points)",
-                 demo.int8_accuracy, "{:.2%}"),
-                ("Error rate", demo.metrics.get("error_rate"), "{:.2%}"),
-                ("Validation loss", demo.metrics.get("valid_loss"), "{:.4f}"),
-                ("Validation images", demo.metrics.get("n_valid"), "{}")]
-        lines = ['<div class="model-report" markdown>', "",
-                 f"| {_md(demo.title)} | |", "| --- | --- |"]
-        lines += [f"| {label} | {fmt.format(value)} |" for label, value, fmt in rows
-                  if isinstance(value, (int, float))]
+            raise PostError(
+                where,
+                f'`model_report("{name}")` names no bundle in {self.models_dir.name}/.',
+                f"Bundles: {known}. Train the model first or fix the name.",
+            )
+        rows = [
+            ("Accuracy", demo.metrics.get("accuracy"), "{:.2%}"),
+            (
+                "Accuracy of the int8 model (the web demo's when within 0.5 points)",
+                demo.int8_accuracy,
+                "{:.2%}",
+            ),
+            ("Error rate", demo.metrics.get("error_rate"), "{:.2%}"),
+            ("Validation loss", demo.metrics.get("valid_loss"), "{:.4f}"),
+            ("Validation images", demo.metrics.get("n_valid"), "{}"),
+        ]
+        lines = [
+            '<div class="model-report" markdown>',
+            "",
+            f"| {_md(demo.title)} | |",
+            "| --- | --- |",
+        ]
+        lines += [
+            f"| {label} | {fmt.format(value)} |"
+            for label, value, fmt in rows
+            if isinstance(value, (int, float))
+        ]
         lines.append("")
         for file, label in REPORT_IMAGES:
             if file in demo.report:
@@ -244,14 +281,19 @@ class DemoIndex:
         """The Demos page: every demo with its task, metrics, an example image and its link."""
         lines = ["# Demos", ""]
         if not self.demos:
-            lines.append("No demos yet: train a model with `python -m training digits`, then "
-                         "`python -m demos serve` shows it here.")
+            lines.append(
+                "No demos yet: train a model with `python -m training digits`, then "
+                "`python -m demos serve` shows it here."
+            )
         for demo in sorted(self.demos.values(), key=lambda d: d.name):
             lines += [f"## {_md(demo.title)}", ""]
             if demo.example:
-                lines += [f"![An example for {_md(demo.title)}]"
-                          f"({self.asset_link(demo.name, demo.example, '')})"
-                          "{ .demo-example width=96 }", ""]
+                lines += [
+                    f"![An example for {_md(demo.title)}]"
+                    f"({self.asset_link(demo.name, demo.example, '')})"
+                    "{ .demo-example width=96 }",
+                    "",
+                ]
             if demo.description:
                 lines += [_md(demo.description), ""]
             facts = [f"`{demo.name}`"]
@@ -265,19 +307,27 @@ class DemoIndex:
             url = self.link(demo.name)
             buttons = []
             if page:
-                buttons.append(f"[Try it in your browser]({page}){{ .md-button "
-                               ".md-button--primary .demo-page }}")
+                buttons.append(
+                    f"[Try it in your browser]({page}){{ .md-button "
+                    ".md-button--primary .demo-page }}"
+                )
             if url:
                 buttons.append(f"[Open the Gradio app]({url}){{ .md-button }}")
             if buttons:
                 lines += [" ".join(buttons), ""]
             if not url:
-                lines += [f"Not on Hugging Face yet: `python -m demos deploy {demo.name} "
-                          f"--space OWNER/{demo.name}`.", ""]
+                lines += [
+                    f"Not on Hugging Face yet: `python -m demos deploy {demo.name} "
+                    f"--space OWNER/{demo.name}`.",
+                    "",
+                ]
             if demo.bundle is not None and not page:
-                lines += [f"No in-browser demo: `{self.models_dir.name}/{demo.name}/` has no "
-                          "ONNX model here (it is git-ignored). Train it again, or commit "
-                          "`model.int8.onnx`.", ""]
+                lines += [
+                    f"No in-browser demo: `{self.models_dir.name}/{demo.name}/` has no "
+                    "ONNX model here (it is git-ignored). Train it again, or commit "
+                    "`model.int8.onnx`.",
+                    "",
+                ]
         return "\n".join(lines)
 
     def web_files(self, web_dir: Path, site_root: str) -> tuple[dict[str, Path], dict[str, str]]:
@@ -307,17 +357,21 @@ class DemoIndex:
             report = [f"report/{f}" for f in demo.report if f != "lr_find.png"]
             for file in report:
                 copied[f"{folder}/{file}"] = bundle / file
-            written[f"{folder}/index.html"] = render_page(template, meta, {
-                "ort": f"{up}{site_root}/",
-                "model": model,
-                "precision": demo.web_precision,
-                "bytes": (bundle / model).stat().st_size,
-                "space": demo.url,
-                "report": report,
-                "home": up,
-            }, f"{up}{ASSETS_DIR}/")
+            written[f"{folder}/index.html"] = render_page(
+                template,
+                meta,
+                {
+                    "ort": f"{up}{site_root}/",
+                    "model": model,
+                    "precision": demo.web_precision,
+                    "bytes": (bundle / model).stat().st_size,
+                    "space": demo.url,
+                    "report": report,
+                    "home": up,
+                },
+                f"{up}{ASSETS_DIR}/",
+            )
         return copied, written
-
 
 
 def web_model(bundle: Path, meta: dict) -> tuple[str | None, str]:
@@ -339,10 +393,12 @@ def render_page(template: str, meta: dict, config: dict, assets: str) -> str:
     """demos/web/index.html with the page's settings filled in."""
     title = str(meta.get("title") or meta.get("name") or "Demo")
     settings = json.dumps(config).replace("</", "<\\/")  # safe inside <script>
-    return (template.replace("{{TITLE}}", html.escape(title))
-            .replace("{{DESCRIPTION}}", html.escape(str(meta.get("description") or "")))
-            .replace("{{ASSETS}}", html.escape(assets, quote=True))
-            .replace("{{CONFIG}}", settings))
+    return (
+        template.replace("{{TITLE}}", html.escape(title))
+        .replace("{{DESCRIPTION}}", html.escape(str(meta.get("description") or "")))
+        .replace("{{ASSETS}}", html.escape(assets, quote=True))
+        .replace("{{CONFIG}}", settings)
+    )
 
 
 def replace_reports(markdown: str, render) -> str:

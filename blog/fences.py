@@ -31,8 +31,11 @@ def code_lines(lines: list[str]) -> list[bool]:
 
 
 # Math as arithmatex and MathJax read it: `[f(x)](x_i)` inside it is no link.
-MATH = re.compile(r"\$\$.+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)|\\begin\{(\w+\*?)\}.+?\\end\{\1\}"
-                   r"|(?<![\\$])\$(?=\S)[^$\n]+?(?<![\s\\])\$(?!\d)", re.S)
+MATH = re.compile(
+    r"\$\$.+?\$\$|\\\[.+?\\\]|\\\(.+?\\\)|\\begin\{(\w+\*?)\}.+?\\end\{\1\}"
+    r"|(?<![\\$])\$(?=\S)[^$\n]+?(?<![\s\\])\$(?!\d)",
+    re.S,
+)
 
 
 def protected(text: str) -> list[tuple[int, int, bool]]:
@@ -52,8 +55,10 @@ def protected(text: str) -> list[tuple[int, int, bool]]:
     for pattern, is_math in ((_CODE_SPAN, False), (MATH, True)):
         found: list[tuple[int, int, bool]] = []
         for gap_start, gap_end in _gaps(spans, len(text)):
-            found.extend((m.start() + gap_start, m.end() + gap_start, is_math)
-                         for m in pattern.finditer(text[gap_start:gap_end]))
+            found.extend(
+                (m.start() + gap_start, m.end() + gap_start, is_math)
+                for m in pattern.finditer(text[gap_start:gap_end])
+            )
         spans = sorted(spans + found)
     return spans
 

@@ -67,17 +67,66 @@ KEYS = {
 # as Jekyll and Quarto ignore them.
 IGNORED = {
     # fastpages and Jekyll
-    "branch", "use_math", "show_tags", "excerpt", "excerpt_separator", "last_modified_at",
-    "mathjax", "header", "classes", "sidebar", "share", "related", "read_time", "lang",
+    "branch",
+    "use_math",
+    "show_tags",
+    "excerpt",
+    "excerpt_separator",
+    "last_modified_at",
+    "mathjax",
+    "header",
+    "classes",
+    "sidebar",
+    "share",
+    "related",
+    "read_time",
+    "lang",
     # Quarto document options, which only concern Quarto's own renderer
-    "format", "jupyter", "execute", "editor", "engine", "date-format", "freeze",
-    "number-sections", "code-tools", "code-fold", "bibliography", "reference-location",
-    "title-block-banner", "title-block-style", "page-layout", "filters", "highlight-style",
-    "fig-cap", "citation", "image-alt", "date-modified", "toc-depth", "toc-title",
-    "toc-location", "lightbox", "keywords", "license", "copyright", "abstract", "listing",
-    "appendix-style", "crossref", "cap-location", "fig-cap-location", "code-overflow",
-    "code-line-numbers", "code-copy", "other-links", "draft-mode", "image-height",
-    "image-width", "order", "description-meta", "twitter-card", "open-graph",
+    "format",
+    "jupyter",
+    "execute",
+    "editor",
+    "engine",
+    "date-format",
+    "freeze",
+    "number-sections",
+    "code-tools",
+    "code-fold",
+    "bibliography",
+    "reference-location",
+    "title-block-banner",
+    "title-block-style",
+    "page-layout",
+    "filters",
+    "highlight-style",
+    "fig-cap",
+    "citation",
+    "image-alt",
+    "date-modified",
+    "toc-depth",
+    "toc-title",
+    "toc-location",
+    "lightbox",
+    "keywords",
+    "license",
+    "copyright",
+    "abstract",
+    "listing",
+    "appendix-style",
+    "crossref",
+    "cap-location",
+    "fig-cap-location",
+    "code-overflow",
+    "code-line-numbers",
+    "code-copy",
+    "other-links",
+    "draft-mode",
+    "image-height",
+    "image-width",
+    "order",
+    "description-meta",
+    "twitter-card",
+    "open-graph",
 }
 
 _FASTPAGES_TITLE = re.compile(r'^#\s+(?:"(?P<q>.*)"|(?P<p>.+?))\s*$')
@@ -86,8 +135,9 @@ _FASTPAGES_SUMMARY = re.compile(r'^>\s+(?:"(?P<q>.*)"|(?P<p>.+?))\s*$')
 _FASTPAGES_KEY = re.compile(r"^\s*[-*]\s+(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*)$")
 # A bullet that starts like a front-matter line but has no `key: value` shape (`- toc true`).
 _FASTPAGES_BAD_KEY = re.compile(r"^\s*[-*]\s+(?P<key>[A-Za-z_][\w-]*)\b")
-_YAML_BLOCK = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*\r?$\n?",
-                         re.DOTALL | re.MULTILINE)
+_YAML_BLOCK = re.compile(
+    r"\A---[ \t]*\r?\n(?P<yaml>.*?)(?:\r?\n)?^(?:---|\.\.\.)[ \t]*\r?$\n?", re.DOTALL | re.MULTILINE
+)
 
 
 @dataclass
@@ -166,7 +216,8 @@ def parse_filename(path: Path) -> tuple[dt.date | None, str]:
         date = dt.date.fromisoformat(match["date"])
     except ValueError as err:
         raise PostError(
-            path, f"the date in the file name ({match['date']}) is not a real date: {err}.",
+            path,
+            f"the date in the file name ({match['date']}) is not a real date: {err}.",
             "Rename the file to YYYY-MM-DD-slug with a valid date.",
         ) from None
     return date, slugify(match["slug"])
@@ -179,12 +230,13 @@ def slugify(text: str) -> str:
 
 # --- reading the three styles ------------------------------------------------------------
 
+
 def split_yaml_block(text: str) -> tuple[str | None, str]:
     """(the YAML between leading ``---`` lines, the rest), or (None, text) without a block."""
     match = _YAML_BLOCK.match(text.lstrip("\ufeff"))
     if not match:
         return None, text
-    return match["yaml"], text.lstrip("\ufeff")[match.end():]
+    return match["yaml"], text.lstrip("\ufeff")[match.end() :]
 
 
 def load_yaml(path: Path, text: str, *, cell: int | None = None, where: str = "") -> dict:
@@ -193,13 +245,18 @@ def load_yaml(path: Path, text: str, *, cell: int | None = None, where: str = ""
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" (line {mark.line + 1} of the block)" if mark else ""
-        raise PostError(path, f"the front matter{where} is not valid YAML{line}: "
-                        f"{getattr(err, 'problem', err)}.",
-                        "Check the quotes and indentation; quote values that contain ': '.",
-                        cell=cell) from None
+        raise PostError(
+            path,
+            f"the front matter{where} is not valid YAML{line}: {getattr(err, 'problem', err)}.",
+            "Check the quotes and indentation; quote values that contain ': '.",
+            cell=cell,
+        ) from None
     if not isinstance(data, dict):
-        raise PostError(path, f"the front matter{where} must be `key: value` lines, "
-                        f"not a {type(data).__name__}.", cell=cell)
+        raise PostError(
+            path,
+            f"the front matter{where} must be `key: value` lines, not a {type(data).__name__}.",
+            cell=cell,
+        )
     return data
 
 
@@ -233,10 +290,15 @@ def parse_fastpages(path: Path, source: str, cell: int) -> tuple[dict, str] | No
         if name is None:
             break  # prose (an ordinary list item, say): the rest of the cell stays in the post
         if key is None:
-            raise PostError(path, f"the front-matter line `{line.strip()}` is not `- key: value`.",
-                            f"Write it as `- {name}: VALUE`, e.g. `- toc: true`.", cell=cell)
-        value = load_yaml(path, f"v: {key['value']}", cell=cell,
-                          where=f" line `{line.strip()}`")["v"]
+            raise PostError(
+                path,
+                f"the front-matter line `{line.strip()}` is not `- key: value`.",
+                f"Write it as `- {name}: VALUE`, e.g. `- toc: true`.",
+                cell=cell,
+            )
+        value = load_yaml(path, f"v: {key['value']}", cell=cell, where=f" line `{line.strip()}`")[
+            "v"
+        ]
         data[key["key"]] = value
         keys += 1
         i = _skip_blank(lines, i + 1)
@@ -262,8 +324,10 @@ def _unknown_key(key: str) -> str:
 
 # --- normalising -------------------------------------------------------------------------
 
-def normalise(path: Path, raw: dict, *, cell: int | None = None,
-              fallback_title: str | None = None) -> FrontMatter:
+
+def normalise(
+    path: Path, raw: dict, *, cell: int | None = None, fallback_title: str | None = None
+) -> FrontMatter:
     """Check every key and value of raw front matter and build the :class:`FrontMatter`.
 
     ``fallback_title`` is used when the front matter has none (a post's first heading, or its
@@ -289,23 +353,27 @@ def normalise(path: Path, raw: dict, *, cell: int | None = None,
             target, value = "draft", not _bool(path, key, value, cell)
         canonical.setdefault(target, value)
         if key.startswith("hide_") and key.endswith("_badge") and _bool(path, key, value, cell):
-            canonical.setdefault("hidden", set()).add(key[len("hide_"):-len("_badge")])
+            canonical.setdefault("hidden", set()).add(key[len("hide_") : -len("_badge")])
 
     title = canonical.get("title", fallback_title)
     if isinstance(title, (int, float)) and not isinstance(title, bool):
         title = str(title)  # `title: 2048` is a title, not a number
     if not isinstance(title, str) or not title.strip():
-        raise PostError(path, "the post has no title.",
-                        _title_fix(path), cell=cell)
+        raise PostError(path, "the post has no title.", _title_fix(path), cell=cell)
     date = _date(path, canonical.get("date"), name_date, cell)
     slug = canonical.get("slug") or name_slug
     if not isinstance(slug, str) or not re.fullmatch(r"[\w-]+", slug):
-        raise PostError(path, f"slug `{slug}` may only contain letters, digits, - and _.",
-                        cell=cell)
+        raise PostError(
+            path, f"slug `{slug}` may only contain letters, digits, - and _.", cell=cell
+        )
     demo = canonical.get("demo")
     if demo is not None and (not isinstance(demo, str) or not re.fullmatch(r"[\w.-]+", demo)):
-        raise PostError(path, f"`demo: {demo}` is not a demo name.",
-                        "Use the name of a folder in models/, e.g. `demo: digits`.", cell=cell)
+        raise PostError(
+            path,
+            f"`demo: {demo}` is not a demo name.",
+            "Use the name of a folder in models/, e.g. `demo: digits`.",
+            cell=cell,
+        )
     return FrontMatter(
         title=title.strip(),
         date=date,
@@ -332,16 +400,22 @@ def normalise(path: Path, raw: dict, *, cell: int | None = None,
 
 def _title_fix(path: Path) -> str:
     if path.suffix == ".ipynb":
-        return ('Start the notebook with a Markdown cell `# "My Title"` (fastpages) or a raw cell '
-                "holding `---` / `title: My Title` / `---` (Quarto).")
+        return (
+            'Start the notebook with a Markdown cell `# "My Title"` (fastpages) or a raw cell '
+            "holding `---` / `title: My Title` / `---` (Quarto)."
+        )
     return "Start the file with `---` / `title: My Title` / `---`."
 
 
 def _date(path: Path, value: Any, from_name: dt.date | None, cell: int | None) -> dt.date:
     if value is None:
         if from_name is None:
-            raise PostError(path, "the post has no date.",
-                            "Name the file YYYY-MM-DD-slug or add `date: YYYY-MM-DD`.", cell=cell)
+            raise PostError(
+                path,
+                "the post has no date.",
+                "Name the file YYYY-MM-DD-slug or add `date: YYYY-MM-DD`.",
+                cell=cell,
+            )
         return from_name
     if isinstance(value, dt.datetime):
         return value.date()
@@ -349,8 +423,12 @@ def _date(path: Path, value: Any, from_name: dt.date | None, cell: int | None) -
         return value
     date = _loose_date(str(value))
     if date is None:
-        raise PostError(path, f"`date: {value}` is not a date.",
-                        "Write it as YYYY-MM-DD, e.g. `date: 2026-01-31`.", cell=cell)
+        raise PostError(
+            path,
+            f"`date: {value}` is not a date.",
+            "Write it as YYYY-MM-DD, e.g. `date: 2026-01-31`.",
+            cell=cell,
+        )
     return date
 
 
@@ -366,17 +444,26 @@ def _authors(path: Path, value: Any, cell: int | None) -> list[str]:
             if isinstance(name, dict):  # Quarto: name: {given: Ada, family: Lovelace}
                 name = " ".join(str(name[k]) for k in ("given", "family") if name.get(k))
             if not isinstance(name, str) or not name.strip():
-                raise PostError(path, f"an `author` entry has no `name`: {entry!r}.",
-                                "Give each author a `name:` (and optionally a `url:`).", cell=cell)
+                raise PostError(
+                    path,
+                    f"an `author` entry has no `name`: {entry!r}.",
+                    "Give each author a `name:` (and optionally a `url:`).",
+                    cell=cell,
+                )
             url = entry.get("url")
-            names.append(f'<a href="{url}">{name.strip()}</a>' if isinstance(url, str)
-                         else name.strip())
+            names.append(
+                f'<a href="{url}">{name.strip()}</a>' if isinstance(url, str) else name.strip()
+            )
         return names
     return _strings(path, "author", value, cell)
 
 
-_MONTHS = {name: i for i, name in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_MONTHS = {
+    name: i
+    for i, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
 
 
 def _loose_date(text: str) -> dt.date | None:

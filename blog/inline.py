@@ -12,8 +12,24 @@ from __future__ import annotations
 import html
 import re
 
-_TAGS = {"a", "abbr", "b", "br", "code", "del", "em", "i", "kbd", "mark", "s", "small", "span",
-         "strong", "sub", "sup"}
+_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "br",
+    "code",
+    "del",
+    "em",
+    "i",
+    "kbd",
+    "mark",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+}
 _ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
 
@@ -21,8 +37,13 @@ _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
 def _clean(text: str, tags: set[str]) -> str:
     import nh3  # imported on use: most builds never need it (posts are cached)
 
-    return nh3.clean(text, tags=tags, attributes=_ATTRIBUTES if tags else {},
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener")
+    return nh3.clean(
+        text,
+        tags=tags,
+        attributes=_ATTRIBUTES if tags else {},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener",
+    )
 
 
 def inline_html(text: str) -> str:
@@ -32,7 +53,7 @@ def inline_html(text: str) -> str:
         return text
     parts, last = [], 0
     for match in _CODE_SPAN.finditer(text):
-        parts.append(_clean(text[last:match.start()], _TAGS))
+        parts.append(_clean(text[last : match.start()], _TAGS))
         parts.append(match[0])
         last = match.end()
     parts.append(_clean(text[last:], _TAGS))

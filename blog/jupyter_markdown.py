@@ -43,7 +43,8 @@ _SUSPECT = re.compile(
     r"|\]\(\s*<?www\.|\]:\s*<?www\."  # www. link targets
     r"|\\\n|\$\$"  # backslash line breaks, display math
     r"|^[^\S\n]*\S.*\n[^\S\n]*\S.*\n[ \t>]*(?:=+|-+)[ \t]*$",  # a setext heading of 2+ lines
-    re.M | re.I)
+    re.M | re.I,
+)
 
 # Lists with different markers: two lists in CommonMark, one in Python-Markdown.
 _MARKERS = re.compile(r"^[ \t>]*(?:([-*+])|\d{1,9}([.)]))[ \t]", re.M)
@@ -57,7 +58,8 @@ _MATH = re.compile(
     r"(?P<code>(?<!`)(`+)(?!`).*?(?<!`)\2(?!`))"
     r"|(?P<display>\$\$(?:[^$\n]|\$(?!\$)|\n(?![ \t>]*\n))+?\$\$"
     r"|\\begin\{([a-zA-Z]+\*?)\}(?:[^\n]|\n(?![ \t>]*\n))+?\\end\{\4\})"
-    r"|\$[^$\n]+\$")
+    r"|\$[^$\n]+\$"
+)
 _QUOTE = re.compile(r" {0,3}> ?")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)")
 _WWW_LINK = re.compile(r"\]\([ \t]*<?(?=www\.)", re.I)
@@ -67,15 +69,27 @@ _WWW_REF = re.compile(r" {0,3}\[[^\]]+\]:[ \t]*<?(?=www\.)", re.I)
 _PM_ITEM = re.compile(r"(?:\d+(\.)|([*+-]))[ ]")
 # Block-level tags whose Markdown content CommonMark renders (blank lines around it) but
 # Python-Markdown leaves raw unless md_in_html is told with `markdown="1"`.
-_HTML_OPEN = re.compile(r" {0,3}<(div|details|section|article|aside|header|footer|main|nav|figure"
-                        r"|center)(?=[\s>])[^>]*>", re.I)
+_HTML_OPEN = re.compile(
+    r" {0,3}<(div|details|section|article|aside|header|footer|main|nav|figure"
+    r"|center)(?=[\s>])[^>]*>",
+    re.I,
+)
 
 _SEPARATOR = "<!-- -->"
 # fastpages call-outs and embeds (`> Note: ...`): blog.callouts turns them into other blocks.
 _CALLOUT = re.compile(r" {0,3}> *(?:note|tip|important|warning|youtube|twitter) *:", re.I)
-_KIND = {"paragraph_open": "paragraph", "heading_open": "heading", "bullet_list_open": "list",
-         "ordered_list_open": "list", "blockquote_open": "quote", "table_open": "table",
-         "fence": "fence", "code_block": "code", "html_block": "html", "hr": "hr"}
+_KIND = {
+    "paragraph_open": "paragraph",
+    "heading_open": "heading",
+    "bullet_list_open": "list",
+    "ordered_list_open": "list",
+    "blockquote_open": "quote",
+    "table_open": "table",
+    "fence": "fence",
+    "code_block": "code",
+    "html_block": "html",
+    "hr": "hr",
+}
 
 
 class _GiveUp(Exception):
@@ -93,8 +107,11 @@ def commonmark_to_python_markdown(text: str) -> str:
     `<details>` and co. with Markdown inside get `markdown="1"`. Text that needs none of this is
     returned as it is (the same string); code, inline code and math are never edited.
     """
-    if not (_SUSPECT.search(text) or len(set(_MARKERS.findall(text))) > 1
-            or len(_QUOTES.findall(text)) > 1):
+    if not (
+        _SUSPECT.search(text)
+        or len(set(_MARKERS.findall(text))) > 1
+        or len(_QUOTES.findall(text)) > 1
+    ):
         return text
     src = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\t" in src:  # Python-Markdown expands tabs (4 columns) anyway: columns get simpler
@@ -161,8 +178,10 @@ class _Cell:
                 raise _GiveUp(tok.type)
             start = tok.map[0]
             if (prev == "list" and what in ("list", "code")) or (
-                    prev == what == "quote"
-                    and not self._callout(children[index - 1][0]) and not self._callout(tok)):
+                prev == what == "quote"
+                and not self._callout(children[index - 1][0])
+                and not self._callout(tok)
+            ):
                 # Two lists (the marker changed) or two quotes (a blank line between) in
                 # CommonMark; Python-Markdown joins them unless something stands between. It
                 # also takes any indented block after a list for the list's. (Call-outs
@@ -172,8 +191,12 @@ class _Cell:
                 # In an item, the first paragraph shares the marker's line: Python-Markdown
                 # finds a list nested right under it, but not under a later paragraph.
                 first, last = children[0][0].map
-                nested = (kind == "item" and index == 1 and first == marker
-                          and not any(first < n < last for n in self.blanks))  # math split it
+                nested = (
+                    kind == "item"
+                    and index == 1
+                    and first == marker
+                    and not any(first < n < last for n in self.blanks)
+                )  # math split it
                 if _needs_blank(prev, what, kind == "item", nested):
                     self.blanks.setdefault(start, (list(self.pieces[start]), ""))
             getattr(self, "_" + what)(tokens, a, b)
@@ -219,7 +242,7 @@ class _Cell:
         for n in range(first + 1, end):
             if self.lazy[n] is not None:
                 continue
-            rest = self.lines[n][self.off[n]:]
+            rest = self.lines[n][self.off[n] :]
             if not rest.strip():
                 continue
             if _lead(rest) >= width:
@@ -240,7 +263,7 @@ class _Cell:
             if m:
                 self.pieces[n].append(("quote", m[0]))
                 self.off[n] = m.end()
-            elif self.lines[n][self.off[n]:].strip():
+            elif self.lines[n][self.off[n] :].strip():
                 self.lazy[n] = len(self.chain)
         self.chain.append("quote")
         self.container(tokens, a + 1, b - 1, "quote")
@@ -281,7 +304,7 @@ class _Cell:
         self._edit(first, base + _lead(rest), "#" * int(tok.tag[1]) + " ")
         more = []
         for n in range(first + 1, end - 1):
-            more.append(self._edited(n)[self.off[n]:].strip())
+            more.append(self._edited(n)[self.off[n] :].strip())
         if more:
             self._edit(first, len(self.lines[first]), " " + " ".join(more))
         for n in range(first + 1, end):
@@ -299,19 +322,19 @@ class _Cell:
     def _fence(self, tokens, a, b):
         first, end = tokens[a].map
         for n in range(first, end):
-            self.role[n] = "code" if self.lines[n][self.off[n]:].strip() else None
+            self.role[n] = "code" if self.lines[n][self.off[n] :].strip() else None
             self.fenced[n] = n > first
         self.fenced[end - 1] = False
 
     def _code(self, tokens, a, b):
         first, end = tokens[a].map
         for n in range(first, end):
-            self.role[n] = "code" if self.lines[n][self.off[n]:].strip() else None
+            self.role[n] = "code" if self.lines[n][self.off[n] :].strip() else None
 
     def _html(self, tokens, a, b):
         first, end = tokens[a].map
         for n in range(first, end):
-            self.role[n] = "start" if self.lines[n][self.off[n]:].strip() else None
+            self.role[n] = "start" if self.lines[n][self.off[n] :].strip() else None
 
     def _hr(self, tokens, a, b):
         self.role[tokens[a].map[0]] = "start"
@@ -321,7 +344,7 @@ class _Cell:
     def _content(self, n: int) -> tuple[int, str]:
         """Where line n's own text starts (after the `>` of a lazy line too), and the masked
         text from there."""
-        return self.off[n], self.masked[n][self.off[n]:]
+        return self.off[n], self.masked[n][self.off[n] :]
 
     def _edit(self, n: int, pos: int, text: str) -> None:
         self.edits.setdefault(n, []).append((pos, text))
@@ -418,7 +441,7 @@ class _Cell:
             closes = re.compile(rf"</{tag}\s*>", re.I)
             depth = len(opens.findall(tok.content)) - len(closes.findall(tok.content))
             markdown = False
-            for later, _, _ in children[index + 1:]:
+            for later, _, _ in children[index + 1 :]:
                 if depth <= 0:
                     break
                 if later.type == "html_block":
@@ -450,7 +473,7 @@ class _Cell:
     def _line(self, n: int) -> str:
         line = self._edited(n)
         role = self.role[n]
-        pieces, content = self.pieces[n], line[self.off[n]:]
+        pieces, content = self.pieces[n], line[self.off[n] :]
         if role is None and pieces and not content.strip():  # `>` of a quote in a list
             blank = _assemble(pieces, "", exact=False).rstrip()
             return line if blank == line.rstrip() else blank
@@ -471,7 +494,7 @@ class _Cell:
         if self.lazy[n] is not None or self.role[n] == "cont":
             return None
         quotes = sum(kind == "quote" for kind, _ in self.pieces[n])
-        if not self._edited(n)[self.off[n]:].strip():
+        if not self._edited(n)[self.off[n] :].strip():
             return quotes, ()
         if self.role[n] is None:
             return None
@@ -502,7 +525,7 @@ class _Cell:
                         out.append(blank)
                     out.append(_assemble(pieces, text, exact=False))
                 out.append(blank)
-                del chunks[sum(kind == "quote" for kind, _ in pieces):]
+                del chunks[sum(kind == "quote" for kind, _ in pieces) :]
             if self.dropped[n]:
                 continue
             line = self._line(n)
@@ -514,16 +537,16 @@ class _Cell:
             if not depths:
                 del chunks[quotes:]
                 continue
-            del chunks[quotes + 1:]
+            del chunks[quotes + 1 :]
             for d, depth in enumerate(chunks):
                 if depth > depths[d]:
                     # the blank line stays inside the line's first d quotes
                     marks = [i for i, (kind, _) in enumerate(self.pieces[n]) if kind == "quote"]
-                    prefix = self.pieces[n][:marks[d - 1] + 1] if d else []
+                    prefix = self.pieces[n][: marks[d - 1] + 1] if d else []
                     out.insert(-1, _assemble(prefix, "", exact=False).rstrip())
                     del chunks[d:]
                     break
-            chunks += depths[len(chunks):]
+            chunks += depths[len(chunks) :]
         return "\n".join(out)
 
 
@@ -542,8 +565,9 @@ def _needs_blank(prev: str, block: str, in_item: bool, nested: bool) -> bool:
     return True
 
 
-def _assemble(pieces: list[tuple[str, str]], content: str, exact: bool,
-              strict: bool = False) -> str:
+def _assemble(
+    pieces: list[tuple[str, str]], content: str, exact: bool, strict: bool = False
+) -> str:
     """A line from its container prefixes and content, with list indentation that
     Python-Markdown reads at the same depth: 4 spaces per list level. Indentation already at
     the right depth stays as it was; code (exact) keeps its own indentation after the levels;
@@ -559,7 +583,8 @@ def _assemble(pieces: list[tuple[str, str]], content: str, exact: bool,
         if kind == "content" and exact:
             out.append(" " * (4 * levels) + text)
         elif (len(have) + _lead(text)) // 4 == levels and not (
-                strict and kind == "content" and len(have) != 4 * levels):
+            strict and kind == "content" and len(have) != 4 * levels
+        ):
             out.append(have + text)
         else:
             out.append(" " * (4 * levels) + text)
@@ -584,8 +609,13 @@ def _mask_math(lines: list[str]) -> tuple[list[str], list[tuple[int, int, int, i
         if fence is None and m:
             segments.append((seg_start, n))
             fence = m[1]
-        elif fence is not None and m and m[1][0] == fence[0] and len(m[1]) >= len(fence) \
-                and not line[m.end():].strip():
+        elif (
+            fence is not None
+            and m
+            and m[1][0] == fence[0]
+            and len(m[1]) >= len(fence)
+            and not line[m.end() :].strip()
+        ):
             fence, seg_start = None, n + 1
     if fence is None:
         segments.append((seg_start, len(lines)))
@@ -596,7 +626,7 @@ def _mask_math(lines: list[str]) -> tuple[list[str], list[tuple[int, int, int, i
         if "$" not in chunk and "\\" not in chunk:
             continue
         starts = [0]
-        for line in lines[first:end - 1]:
+        for line in lines[first : end - 1]:
             starts.append(starts[-1] + len(line) + 1)
         changed = False
         pieces: list[str] = []
@@ -605,14 +635,15 @@ def _mask_math(lines: list[str]) -> tuple[list[str], list[tuple[int, int, int, i
             if m["code"]:
                 continue
             changed = True
-            pieces.append(chunk[last:m.start()])
+            pieces.append(chunk[last : m.start()])
             pieces.append(re.sub(r"\S", "x", m[0]))
             last = m.end()
             if m["display"]:
                 top = bisect.bisect_right(starts, m.start()) - 1
                 bottom = bisect.bisect_right(starts, m.end()) - 1
-                display.append((first + top, m.start() - starts[top],
-                                first + bottom, m.end() - starts[bottom]))
+                display.append(
+                    (first + top, m.start() - starts[top], first + bottom, m.end() - starts[bottom])
+                )
         if changed:
             pieces.append(chunk[last:])
             masked[first:end] = "".join(pieces).split("\n")

@@ -24,13 +24,18 @@ from .errors import PostError
 from .fences import edit_outside_code
 
 # [text](target "title") and ![alt](target): the target is group 2.
-_INLINE = re.compile(r"(!?\[(?:[^\[\]\n]|\[[^\]\n]*\])*\]\(\s*)"
-                     r"(<[^>\n]*>|[^\s()]+(?:\([^\s()]*\)[^\s()]*)*)")
+_INLINE = re.compile(
+    r"(!?\[(?:[^\[\]\n]|\[[^\]\n]*\])*\]\(\s*)"
+    r"(<[^>\n]*>|[^\s()]+(?:\([^\s()]*\)[^\s()]*)*)"
+)
 # [label]: target
 _REFERENCE = re.compile(r"^(\s{0,3}\[(?!\^)[^\]\n]+\]:\s*)(<[^>\n]*>|\S+)", re.M)
 # src= / href= attributes of raw HTML that points at files.
-_HTML = re.compile(r"""(<(?:img|a|source|video|audio|iframe|embed)\b[^>]*?\s(?:src|href)\s*=\s*)"""
-                   r"""(["'])(.*?)\2""", re.I | re.S)
+_HTML = re.compile(
+    r"""(<(?:img|a|source|video|audio|iframe|embed)\b[^>]*?\s(?:src|href)\s*=\s*)"""
+    r"""(["'])(.*?)\2""",
+    re.I | re.S,
+)
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 COPIED_FROM_NB = "images/copied_from_nb/"  # where fastpages copied a notebook's figures
@@ -61,8 +66,9 @@ class Resolver:
             return target
         for candidate in self._candidates(unquote(path)):
             candidate = _page_of(candidate)
-            if (candidate.exists() and candidate.resolve().is_relative_to(self.root)) or \
-                    _is_post_page(candidate):
+            if (
+                candidate.exists() and candidate.resolve().is_relative_to(self.root)
+            ) or _is_post_page(candidate):
                 rel = os.path.relpath(candidate, self.folder).replace(os.sep, "/")
                 if rel == unquote(path):
                     return target  # unchanged (keeps its original quoting)
@@ -72,8 +78,9 @@ class Resolver:
         if not (self.folder / path).resolve().is_relative_to(self.root):
             if self.docs is None:
                 return target  # outside the posts folder: MkDocs checks it against the docs
-            inside = (self.docs / "posts" / self.folder.resolve().relative_to(self.root)
-                      / unquote(path))
+            inside = (
+                self.docs / "posts" / self.folder.resolve().relative_to(self.root) / unquote(path)
+            )
             inside = Path(os.path.normpath(inside))
             known = inside.exists() or inside.name in GENERATED_PAGES
             return target if known and inside.is_relative_to(self.docs.resolve()) else None
@@ -85,7 +92,7 @@ class Resolver:
             return
         yield self.folder / path
         if path.startswith(COPIED_FROM_NB):
-            yield self.folder / path[len(COPIED_FROM_NB):]
+            yield self.folder / path[len(COPIED_FROM_NB) :]
         stripped = path
         while stripped.startswith("../"):
             stripped = stripped[3:]
@@ -113,7 +120,8 @@ def _page_of(candidate: Path) -> Path:
 def _is_post_page(candidate: Path) -> bool:
     """``x.md`` that exists only as a converted post (from ``x.ipynb`` or ``x.qmd``)."""
     return candidate.suffix == ".md" and any(
-        candidate.with_suffix(suffix).is_file() for suffix in (".ipynb", ".qmd"))
+        candidate.with_suffix(suffix).is_file() for suffix in (".ipynb", ".qmd")
+    )
 
 
 def _split(target: str) -> tuple[str, str, str]:
@@ -121,11 +129,12 @@ def _split(target: str) -> tuple[str, str, str]:
     cut = min((i for i in (target.find("#"), target.find("?")) if i >= 0), default=-1)
     if cut < 0:
         return target, "", ""
-    return target[:cut], target[cut], target[cut + 1:]
+    return target[:cut], target[cut], target[cut + 1 :]
 
 
-def fix_links(markdown: str, resolver: Resolver, path: Path, cell: int | None = None
-              ) -> tuple[str, list[PostError]]:
+def fix_links(
+    markdown: str, resolver: Resolver, path: Path, cell: int | None = None
+) -> tuple[str, list[PostError]]:
     """Rewrite the link targets of one Markdown text; return it with the broken ones."""
     if "](" not in markdown and "]:" not in markdown and "<" not in markdown:
         return markdown, []
@@ -136,11 +145,16 @@ def fix_links(markdown: str, resolver: Resolver, path: Path, cell: int | None = 
         inner = target[1:-1] if bracketed else target
         new = resolver.resolve(inner)
         if new is None:
-            problems.append(PostError(
-                path, f"links to `{inner}`, which doesn't exist.",
-                f"Check the path: it is relative to the post's folder "
-                f"({posixpath.basename(str(resolver.folder)) or '.'}/), or starts with / for the "
-                "posts folder, where fastpages' images/ folder goes.", cell=cell))
+            problems.append(
+                PostError(
+                    path,
+                    f"links to `{inner}`, which doesn't exist.",
+                    "Check the path: it is relative to the post's folder "
+                    f"({posixpath.basename(str(resolver.folder)) or '.'}/), or starts with / "
+                    "for the posts folder, where fastpages' images/ folder goes.",
+                    cell=cell,
+                )
+            )
             return target
         return f"<{new}>" if bracketed else new
 
@@ -153,15 +167,20 @@ def _fix_line(text: str, fixed) -> str:
     return _HTML.sub(lambda m: m[1] + m[2] + fixed(m[3]) + m[2], text)
 
 
-def fix_image(value: str | None, resolver: Resolver, path: Path, cell: int | None = None
-              ) -> str | None:
+def fix_image(
+    value: str | None, resolver: Resolver, path: Path, cell: int | None = None
+) -> str | None:
     """The front matter's `image`, resolved like a link; a missing file is a PostError."""
     if not value:
         return value
     new = resolver.resolve(value)
     if new is None:
-        raise PostError(path, f"`image: {value}` names a file that doesn't exist.",
-                        "Give the path relative to the post, or remove `image:`.", cell=cell)
+        raise PostError(
+            path,
+            f"`image: {value}` names a file that doesn't exist.",
+            "Give the path relative to the post, or remove `image:`.",
+            cell=cell,
+        )
     return new
 
 
@@ -172,4 +191,5 @@ def rewrite_html_targets(markdown: str, rewrite) -> str:
     if "<" not in markdown:
         return markdown
     return edit_outside_code(
-        markdown, lambda text: _HTML.sub(lambda m: m[1] + m[2] + rewrite(m[3]) + m[2], text))
+        markdown, lambda text: _HTML.sub(lambda m: m[1] + m[2] + rewrite(m[3]) + m[2], text)
+    )

@@ -36,22 +36,29 @@ _TOKEN = re.compile(r"\{%-?(?P<tag>.*?)-?%\}|\{\{-?(?P<var>.*?)-?\}\}|(?P<open>\
 _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
 # Inline places where an unknown tag is content, not a mistake: code spans (as Python-Markdown
 # finds them: same-length backtick runs, inside one block) and math ($…$, $$…$$, \(…\), \[…\]).
-_INLINE_CODE_OR_MATH = re.compile(r"""
+_INLINE_CODE_OR_MATH = re.compile(
+    r"""
       (?<![\\`])(?P<ticks>`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)(?P=ticks)(?!`)
     | \$\$.+?\$\$
     | \\\[.+?\\\]
     | \\\(.+?\\\)
     | (?<![\\$\w])\$(?![\s$])[^\n$]+?(?<![\s\\])\$(?!\d)
-""", re.S | re.X)
+""",
+    re.S | re.X,
+)
 # A Liquid string literal; Jekyll's include tag also accepts \" and \' inside it.
 _STRING = r"""(?P<q>["'])(?P<s>(?:\\.|(?!(?P=q)).)*)(?P=q)"""
-_EXPRESSION = re.compile(_STRING + r"\s*(?:\|\s*(?P<filter>\w+)\s*(?::\s*(?P<arg>.*?))?)?\s*$",
-                         re.S)
+_EXPRESSION = re.compile(
+    _STRING + r"\s*(?:\|\s*(?P<filter>\w+)\s*(?::\s*(?P<arg>.*?))?)?\s*$", re.S
+)
 _SITE_VARIABLE = re.compile(r"site\.(?:baseurl|url)")
 _SITE_IN_VALUE = re.compile(r"\{\{-?\s*site\.(?:baseurl|url)\s*-?\}\}")
 _MODEL_REPORT = re.compile(r"""model_report\(\s*(["'])[^"'\n]*\1\s*\)""")
-_PARAM = re.compile(r"""\s*(?P<key>[\w-]+)\s*=\s*(?:"(?P<dq>(?:\\.|[^"\\])*)"
-                        |'(?P<sq>(?:\\.|[^'\\])*)'|(?P<bare>[^\s"']+))""", re.S | re.X)
+_PARAM = re.compile(
+    r"""\s*(?P<key>[\w-]+)\s*=\s*(?:"(?P<dq>(?:\\.|[^"\\])*)"
+                        |'(?P<sq>(?:\\.|[^'\\])*)'|(?P<bare>[^\s"']+))""",
+    re.S | re.X,
+)
 _FOOTNOTE_ID = re.compile(r"[^\s\]\[^]+")
 _CSS_LENGTH = re.compile(r"\d+(?:\.\d+)?(?:px|%|em|rem|vw)?")
 
@@ -60,20 +67,26 @@ _ADMONITIONS = {"alert": ("warning", None), "info": ("info", None), **_ADMONITIO
 _INCLUDES = {
     **{name: ("text", "content") for name in ("alert", "info")},
     **{name: ("content", "text") for name in ("note", "tip", "important", "warning")},
-    "youtube": ("content", "url"), "twitter": ("content", "url"), "video": ("url", "content"),
+    "youtube": ("content", "url"),
+    "twitter": ("content", "url"),
+    "video": ("url", "content"),
     "image": ("file", "alt", "caption", "url", "max-width"),
 }
 _VIDEO_TYPES = {"webm": "video/webm", "ogg": "video/ogg", "ogv": "video/ogg"}
-_SUPPORTED = ("fastpages tags that work here: include alert/info/note/important/warning/tip/"
-              "youtube/video/image, twitter, raw, comment, highlight, post_url, link, fn, "
-              "fndetail, site.baseurl. Remove it, or wrap literal text in "
-              "{% raw %}...{% endraw %}.")
+_SUPPORTED = (
+    "fastpages tags that work here: include alert/info/note/important/warning/tip/"
+    "youtube/video/image, twitter, raw, comment, highlight, post_url, link, fn, "
+    "fndetail, site.baseurl. Remove it, or wrap literal text in "
+    "{% raw %}...{% endraw %}."
+)
 # Jekyll's own block tags, rewritten before the rest: a comment disappears, a highlight block
 # is a fenced code block (its options, such as linenos, are dropped).
 _COMMENT = re.compile(r"\{%-?\s*comment\s*-?%\}.*?\{%-?\s*endcomment\s*-?%\}", re.S)
-_HIGHLIGHT = re.compile(r"^(?P<indent>[ \t]*)\{%-?\s*highlight\s+(?P<lang>[\w+#.-]+)[^%]*-?%\}"
-                        r"[ \t]*\n?(?P<code>.*?)\n?[ \t]*\{%-?\s*endhighlight\s*-?%\}",
-                        re.S | re.M)
+_HIGHLIGHT = re.compile(
+    r"^(?P<indent>[ \t]*)\{%-?\s*highlight\s+(?P<lang>[\w+#.-]+)[^%]*-?%\}"
+    r"[ \t]*\n?(?P<code>.*?)\n?[ \t]*\{%-?\s*endhighlight\s*-?%\}",
+    re.S | re.M,
+)
 # The folders of a Jekyll site whose files are posts here: `{% link _posts/x.md %}` is `/x.md`.
 _POST_FOLDERS = re.compile(r"^/?(?:_posts|_notebooks)/")
 
@@ -85,8 +98,9 @@ def render_liquid(text: str, path: Path, *, cell: int | None = None) -> str:
     if "comment" in text:
         text = _COMMENT.sub("", text)
     if "highlight" in text:
-        text = _HIGHLIGHT.sub(lambda m: f"{m['indent']}```{m['lang']}\n{m['code']}\n"
-                                        f"{m['indent']}```", text)
+        text = _HIGHLIGHT.sub(
+            lambda m: f"{m['indent']}```{m['lang']}\n{m['code']}\n{m['indent']}```", text
+        )
     return _Renderer(text, Path(path), cell).render()
 
 
@@ -106,7 +120,7 @@ class _Renderer:
         self.raw: list[tuple[int, int]] = []
         last = size = 0
         for match in _RAW.finditer(text):
-            parts.append(text[last:match.start()])
+            parts.append(text[last : match.start()])
             size += match.start() - last
             parts.append(match[1])
             self.raw.append((size, size + len(match[1])))
@@ -143,7 +157,7 @@ class _Renderer:
     def tags(self, pos: int, end: int) -> None:
         """Render the tags in src[pos:end], a stretch outside {% raw %}."""
         while (match := _TOKEN.search(self.src, pos, end)) is not None:
-            self.emit(self.src[pos:match.start()])
+            self.emit(self.src[pos : match.start()])
             try:
                 result = self.interpret(match)
             except PostError:
@@ -171,7 +185,7 @@ class _Renderer:
                 return  # only spaces so far: wait for the rest of the line
             # Drop the rest of the block's line (and blank lines: the block ends with one);
             # text left on that line becomes a paragraph at the line's indentation.
-            text = text[lead.end():] if lead[1] else self.indent + text[lead.end():]
+            text = text[lead.end() :] if lead[1] else self.indent + text[lead.end() :]
         self.after_block = False
         if text:
             self.out.append(text)
@@ -182,13 +196,15 @@ class _Renderer:
         line_end = self.src.find("\n", match.end())
         line_end = len(self.src) if line_end < 0 else line_end
         line = self.src[line_start:line_end]
-        alone = not (self.src[line_start:match.start()] + self.src[match.end():line_end]).strip()
+        alone = not (
+            self.src[line_start : match.start()] + self.src[match.end() : line_end]
+        ).strip()
         if block.inline is not None and not alone and line.lstrip().startswith("<"):
             # Python-Markdown passes a line that starts with a tag through as raw HTML: the
             # embed goes inside it as one line, so `<center>{% twitter … %}</center>` works.
             self.emit(block.inline)
             return
-        indent = line[:len(line) - len(line.lstrip())]
+        indent = line[: len(line) - len(line.lstrip())]
         done = "".join(self.out).rstrip(" \t")
         if done and not done.endswith("\n\n"):
             done += "\n" if done.endswith("\n") else "\n\n"
@@ -200,41 +216,53 @@ class _Renderer:
         """What a tag becomes; PostError when it is not one this module knows."""
         if match["open"]:
             close = "%}" if match["open"] == "{%" else "}}"
-            raise self.error(f"`{match['open']}` is never closed with `{close}`.",
-                             "Close it, or wrap literal braces in {% raw %}...{% endraw %}.")
+            raise self.error(
+                f"`{match['open']}` is never closed with `{close}`.",
+                "Close it, or wrap literal braces in {% raw %}...{% endraw %}.",
+            )
         if match["var"] is not None:
             return self.expression(match["var"].strip(), match[0])
         name, rest = _first_word(match["tag"])
         if name == "include":
             return self.include(rest, match[0])
         if name == "twitter":
-            url = next((word for word in rest.split() if word.startswith(("http://", "https://"))),
-                       None)
+            url = next(
+                (word for word in rest.split() if word.startswith(("http://", "https://"))), None
+            )
             if url is None:
-                raise self.error(f"`{_show(match[0])}` names no tweet.",
-                                 "Write {% twitter https://twitter.com/USER/status/ID %}.")
+                raise self.error(
+                    f"`{_show(match[0])}` names no tweet.",
+                    "Write {% twitter https://twitter.com/USER/status/ID %}.",
+                )
             return _Block(_embed("twitter", url), "".join(_embed("twitter", url)))
         if name == "fn":
             ident = rest.strip("'\"")
             if not _FOOTNOTE_ID.fullmatch(ident):
-                raise self.error(f"`{_show(match[0])}` needs a footnote number.",
-                                 "Write {% fn 1 %} and define it with {{ 'text' | fndetail: 1 }}.")
+                raise self.error(
+                    f"`{_show(match[0])}` needs a footnote number.",
+                    "Write {% fn 1 %} and define it with {{ 'text' | fndetail: 1 }}.",
+                )
             return f"[^{ident}]"
         if name in ("post_url", "link"):
             # A link to another post, written as its file: the links pass finds the page.
             target = rest.strip().strip("'\"")
             if not target:
-                raise self.error(f"`{_show(match[0])}` names no file.",
-                                 "Write {% post_url 2020-01-28-my-post %}.")
+                raise self.error(
+                    f"`{_show(match[0])}` names no file.",
+                    "Write {% post_url 2020-01-28-my-post %}.",
+                )
             if name == "post_url":
                 target = "/" + target.split("/")[-1] + ".md"
             return "/" + _POST_FOLDERS.sub("", target).lstrip("/")
         if name == "raw":
-            raise self.error("`{% raw %}` is never closed.",
-                             "Add {% endraw %} where the literal text ends.")
+            raise self.error(
+                "`{% raw %}` is never closed.", "Add {% endraw %} where the literal text ends."
+            )
         if name == "endraw":
-            raise self.error("`{% endraw %}` has no `{% raw %}` before it.",
-                             "Remove it, or add {% raw %} where the literal text starts.")
+            raise self.error(
+                "`{% endraw %}` has no `{% raw %}` before it.",
+                "Remove it, or add {% raw %} where the literal text starts.",
+            )
         raise self.error(f"unknown Liquid tag `{_show(match[0])}`.", _SUPPORTED)
 
     def expression(self, body: str, source: str) -> str | _Block:
@@ -261,40 +289,54 @@ class _Renderer:
         file, params = _first_word(markup)
         name = file.strip("'\"").removesuffix(".html")
         if not name:
-            raise self.error(f"`{_show(source)}` names no file.",
-                             'Write e.g. {% include note.html content="…" %}.')
+            raise self.error(
+                f"`{_show(source)}` names no file.",
+                'Write e.g. {% include note.html content="…" %}.',
+            )
         if name not in _INCLUDES:
-            raise self.error(f"`{_show(source)}` includes `{file}`, which is not a fastpages "
-                             "include.", "Includes that work here: "
-                             + ", ".join(f"{key}.html" for key in _INCLUDES) + ".")
+            raise self.error(
+                f"`{_show(source)}` includes `{file}`, which is not a fastpages include.",
+                "Includes that work here: " + ", ".join(f"{key}.html" for key in _INCLUDES) + ".",
+            )
         values = self.params(params, source, name)
         if name in _ADMONITIONS:
             kind, title = _ADMONITIONS[name]
             text = values.get("text", values.get("content", ""))
-            return _Block([f'!!! {kind} "{title}"' if title else f"!!! {kind}", "",
-                           *(f"    {line}" for line in text.strip().split("\n"))])
+            return _Block(
+                [
+                    f'!!! {kind} "{title}"' if title else f"!!! {kind}",
+                    "",
+                    *(f"    {line}" for line in text.strip().split("\n")),
+                ]
+            )
         if name == "image":
             return self.image(values, source)
         url = _link_target(values.get(_INCLUDES[name][0]) or values.get(_INCLUDES[name][1], ""))
         if not url:
-            raise self.error(f"`{_show(source)}` has no {_INCLUDES[name][0]}=\"URL\".",
-                             f'Write {{% include {name}.html {_INCLUDES[name][0]}="URL" %}}.')
+            raise self.error(
+                f'`{_show(source)}` has no {_INCLUDES[name][0]}="URL".',
+                f'Write {{% include {name}.html {_INCLUDES[name][0]}="URL" %}}.',
+            )
         if name == "twitter":
             return _Block(_embed("twitter", url), "".join(_embed("twitter", url)))
         if name == "video":
             kind = _VIDEO_TYPES.get(url.split("?")[0].rsplit(".", 1)[-1].lower(), "video/mp4")
             # fastpages' video.html styled with its theme's classes; a plain width keeps the player
             # inside the column without any CSS.
-            player = (f'<div class="video-file"><video controls loop muted playsinline '
-                      f'preload="metadata" style="width: 100%; height: auto">'
-                      f'<source src="{html.escape(url)}" type="{kind}"></video></div>')
+            player = (
+                f'<div class="video-file"><video controls loop muted playsinline '
+                f'preload="metadata" style="width: 100%; height: auto">'
+                f'<source src="{html.escape(url)}" type="{kind}"></video></div>'
+            )
             return _Block([player], player)
         if not _youtube_id(url):
             # youtube.html took the URL's last path segment, so a bare video ID worked too.
             last = url.rstrip("/").rsplit("/", 1)[-1]
             if not re.fullmatch(r"[\w-]{6,}", last):
-                raise self.error(f"`{_show(source)}` is not a YouTube link.",
-                                 "Use https://youtu.be/ID or https://www.youtube.com/watch?v=ID.")
+                raise self.error(
+                    f"`{_show(source)}` is not a YouTube link.",
+                    "Use https://youtu.be/ID or https://www.youtube.com/watch?v=ID.",
+                )
             url = f"https://youtu.be/{last}"
         embed = _embed("youtube", url)
         return _Block(embed, "".join(embed))
@@ -306,12 +348,15 @@ class _Renderer:
         while pos < len(text):
             param = _PARAM.match(text, pos)
             if not param:
-                raise self.error(f"the parameters of `{_show(source)}` can't be read.",
-                                 'Write them as name="value" (or name=value without spaces).')
+                raise self.error(
+                    f"the parameters of `{_show(source)}` can't be read.",
+                    'Write them as name="value" (or name=value without spaces).',
+                )
             if param["key"] not in _INCLUDES[name]:
-                raise self.error(f"`{_show(source)}` has an unknown parameter "
-                                 f"`{param['key']}`.", f"{name}.html takes "
-                                 + ", ".join(f"{key}=" for key in _INCLUDES[name]) + ".")
+                raise self.error(
+                    f"`{_show(source)}` has an unknown parameter `{param['key']}`.",
+                    f"{name}.html takes " + ", ".join(f"{key}=" for key in _INCLUDES[name]) + ".",
+                )
             if param["dq"] is not None:
                 value = _unescape(param["dq"], '"')
             elif param["sq"] is not None:
@@ -327,11 +372,15 @@ class _Renderer:
         caption, link = values.get("caption", "").strip(), values.get("url", "").strip()
         width = values.get("max-width", "").strip()
         if not src:
-            raise self.error(f"`{_show(source)}` has no file=\"…\".",
-                             'Write {% include image.html file="/images/NAME.png" alt="…" %}.')
+            raise self.error(
+                f'`{_show(source)}` has no file="…".',
+                'Write {% include image.html file="/images/NAME.png" alt="…" %}.',
+            )
         if width and not _CSS_LENGTH.fullmatch(width):
-            raise self.error(f"`{_show(source)}` has max-width=\"{width}\", not a width.",
-                             'Write a number of pixels, e.g. max-width="400".')
+            raise self.error(
+                f'`{_show(source)}` has max-width="{width}", not a width.',
+                'Write a number of pixels, e.g. max-width="400".',
+            )
         style = f"max-width: {width}px" if width and width[-1].isdigit() else f"max-width: {width}"
         # A Markdown image inside `<figure markdown="span">` (md_in_html), so the image path is
         # handled like every other image of the post and the caption may hold Markdown.
@@ -345,11 +394,15 @@ class _Renderer:
             lines.append(f'<figcaption markdown="span">{caption}</figcaption>')
         lines.append("</figure>")
         # Inside a line of raw HTML no Markdown is read: the same figure in plain HTML.
-        tag = (f'<img src="{html.escape(src)}" alt="{html.escape(alt)}"'
-               + (f' style="{html.escape(style)}"' if width else "") + ">")
+        tag = (
+            f'<img src="{html.escape(src)}" alt="{html.escape(alt)}"'
+            + (f' style="{html.escape(style)}"' if width else "")
+            + ">"
+        )
         if link:
-            tag = (f'<a href="{html.escape(link)}" target="_blank" rel="noopener noreferrer">'
-                   f"{tag}</a>")
+            tag = (
+                f'<a href="{html.escape(link)}" target="_blank" rel="noopener noreferrer">{tag}</a>'
+            )
         inline = f"<figure>{tag}" + (f"<figcaption>{caption}</figcaption>" if caption else "")
         return _Block(lines, inline + "</figure>")
 
@@ -365,7 +418,8 @@ def _code_and_math(text: str) -> list[tuple[int, int]]:
                 spans.append((prose_start, pos + len(line)))
                 prose_start, fence = pos + len(line), None
         elif (opener := _FENCE_OPEN.match(line.rstrip("\n"))) and not (
-                opener[1][0] == "`" and "`" in opener[2]):
+            opener[1][0] == "`" and "`" in opener[2]
+        ):
             spans.extend(_inline_spans(text, prose_start, pos))
             prose_start, fence = pos, (opener[1][0], len(opener[1]))
         pos += len(line)

@@ -36,16 +36,21 @@ def fix_math(text: str, *, notebook: bool) -> str:
         return text
     if "$$" in text:
         text = _unindent(text)
-        text = edit_outside_code(text, lambda part: part, math=lambda span, whole, start:
-                                  _display(span, whole, start, notebook))
+        text = edit_outside_code(
+            text,
+            lambda part: part,
+            math=lambda span, whole, start: _display(span, whole, start, notebook),
+        )
     return edit_outside_code(text, _prose)
 
 
 def _unindent(text: str) -> str:
     """``  $$`` at the start of a line outside fenced code loses its 1-3 spaces."""
     lines = text.split("\n")
-    return "\n".join(line if code else _INDENTED.sub("", line)
-                     for line, code in zip(lines, code_lines(lines), strict=True))
+    return "\n".join(
+        line if code else _INDENTED.sub("", line)
+        for line, code in zip(lines, code_lines(lines), strict=True)
+    )
 
 
 def _prose(part: str) -> str:
@@ -64,7 +69,7 @@ def _display(span: str, text: str, start: int, notebook: bool) -> str:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", start + len(span))
     line_end = len(text) if line_end < 0 else line_end
-    before, after = text[line_start:start], text[start + len(span):line_end]
+    before, after = text[line_start:start], text[start + len(span) : line_end]
     tex = span[2:-2].strip()
     numbered = "\\tag" in tex or "\\label" in tex  # MathJax numbers display math only
     if "\n" not in span and (before.strip() or after.strip()) and not numbered:
@@ -76,13 +81,13 @@ def _display(span: str, text: str, start: int, notebook: bool) -> str:
     span = span.replace("\n", "\n" + indent) if item else span
     if before.strip():
         lead = "\n\n" + indent
-    elif line_start > 0 and text[:line_start - 1].rsplit("\n", 1)[-1].strip():
+    elif line_start > 0 and text[: line_start - 1].rsplit("\n", 1)[-1].strip():
         lead = "\n" + indent  # the line above is text: a blank line between
     else:
         lead = ""
     if after.strip():
         trail = "\n\n" + indent
-    elif text[line_end + 1:].split("\n", 1)[0].strip():
+    elif text[line_end + 1 :].split("\n", 1)[0].strip():
         trail = "\n"  # the line below is text
     else:
         trail = ""

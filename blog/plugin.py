@@ -81,8 +81,10 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         root = Path(config.config_file_path or ".").resolve().parent
         self.posts_dir = (root / self.config.posts_dir).resolve()
         if not self.posts_dir.is_dir():
-            raise PluginError(f"notebook-posts: the posts folder {self.posts_dir} does not "
-                              "exist. Create it, or set `posts_dir` in mkdocs.yml.")
+            raise PluginError(
+                f"notebook-posts: the posts folder {self.posts_dir} does not "
+                "exist. Create it, or set `posts_dir` in mkdocs.yml."
+            )
         repo = self.config.repo or _github_repo(config.repo_url)
         settings = Settings(
             show_stderr=self.config.show_stderr,
@@ -112,9 +114,11 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         self.hidden = []
         self.requires.clear()
         errors: list[PostError | str] = []
-        self.demos = DemoIndex(self.root / self.config.models_dir,
-                               self.root / self.config.demos_registry,
-                               os.environ.get("DEMOS_URL") or self.config.demos_url)
+        self.demos = DemoIndex(
+            self.root / self.config.models_dir,
+            self.root / self.config.demos_registry,
+            os.environ.get("DEMOS_URL") or self.config.demos_url,
+        )
         errors.extend(self.demos.problems)
         for uri, path in self.demos.published_assets().items():
             _add(files, File.generated(config, uri, abs_src_path=str(path)))
@@ -122,20 +126,24 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         if files.get_file_from_path("demos.md") is None:
             files.append(File.generated(config, "demos.md", content=self.demos.page()))
         seen: dict[tuple[str, str], Path] = {}
-        sources = [s for s in sorted(self.posts_dir.rglob("*"))
-                   if s.is_file() and not skipped(s.relative_to(self.posts_dir))]
+        sources = [
+            s
+            for s in sorted(self.posts_dir.rglob("*"))
+            if s.is_file() and not skipped(s.relative_to(self.posts_dir))
+        ]
         started = time.perf_counter()
         workers = self.cache.convert_missing([s for s in sources if s.suffix in POST_SUFFIXES])
         if workers:
-            log.info(f"notebook-posts: converted new and edited posts on {workers} processes "
-                     f"in {time.perf_counter() - started:.1f} s")
+            log.info(
+                f"notebook-posts: converted new and edited posts on {workers} processes "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
         self.rich_kinds = set()
         for source in sources:
             rel = source.relative_to(self.posts_dir).as_posix()
             if source.suffix not in POST_SUFFIXES:
                 # Images and data next to the posts keep their relative links working.
-                _add(files, File.generated(config, f"{target}/{rel}",
-                                           abs_src_path=str(source)))
+                _add(files, File.generated(config, f"{target}/{rel}", abs_src_path=str(source)))
                 continue
             try:
                 post = self.cache.get(source)
@@ -153,8 +161,12 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                     page.parent.mkdir(parents=True, exist_ok=True)
                     page.write_text(self._error_page(source, err), "utf-8")
                     self.cache.used.add("errors")
-                    _add(files, File.generated(config, f"{target}/{source.stem}.md",
-                                               abs_src_path=str(page)))
+                    _add(
+                        files,
+                        File.generated(
+                            config, f"{target}/{source.stem}.md", abs_src_path=str(page)
+                        ),
+                    )
                 continue
             page_uri = posixpath.join(target, posixpath.dirname(rel), f"{source.stem}.md")
             file = File.generated(config, page_uri, abs_src_path=str(post.page))
@@ -173,8 +185,10 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 self.aliases[source].append(fastpages_url(post.front, source))
             folder = posixpath.join(target, posixpath.dirname(rel))
             for name, path in post.assets.items():
-                _add(files, File.generated(config, posixpath.join(folder, name),
-                                           abs_src_path=str(path)))
+                _add(
+                    files,
+                    File.generated(config, posixpath.join(folder, name), abs_src_path=str(path)),
+                )
         self._add_rich_scripts(files, config)
         if not self.is_serve:
             # Reported when the build ends (on_post_build), so that MkDocs' own checks of the
@@ -200,7 +214,7 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
             # page) must move with the images that sit beside it.
             if file.is_documentation_page() or not file.src_uri.startswith(target + "/"):
                 continue
-            dest = posixpath.normpath(posixpath.join(root, file.src_uri[len(target) + 1:]))
+            dest = posixpath.normpath(posixpath.join(root, file.src_uri[len(target) + 1 :]))
             if file.dest_uri != dest:
                 file.dest_uri = dest
                 file.url = dest
@@ -226,15 +240,17 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
             root = "../" * page.url.count("/")
             page.meta["nb_scripts"] = [
                 *richjs.scripts(kinds, root if self.rich_local else None),
-                root + RICH_INIT]
+                root + RICH_INIT,
+            ]
         image = page.meta.get("image")
         if isinstance(image, str) and page.file.src_uri in self.sources:
             # The image is relative to the post; social sites need its absolute address.
             if image.startswith(("http://", "https://")):
                 page.meta["og_image"] = image
             else:
-                src = posixpath.normpath(posixpath.join(posixpath.dirname(page.file.src_uri),
-                                                        image))
+                src = posixpath.normpath(
+                    posixpath.join(posixpath.dirname(page.file.src_uri), image)
+                )
                 file = files.get_file_from_path(src)
                 if file is not None:
                     page.meta["og_image"] = (config.site_url or "/").rstrip("/") + "/" + file.url
@@ -265,11 +281,17 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         self.rich_local = richjs.node_modules_ok(self.rich_kinds, node_modules)
         if self.rich_local:
             for vendor in richjs.files(self.rich_kinds):
-                _add(files, File.generated(config, vendor.site_path,
-                                           abs_src_path=str(vendor.node_path(node_modules))))
+                _add(
+                    files,
+                    File.generated(
+                        config, vendor.site_path, abs_src_path=str(vendor.node_path(node_modules))
+                    ),
+                )
         else:
-            log.info("notebook-posts: widgets and charts load their scripts from "
-                     f"{richjs.CDN} (run `npm ci` to serve them from the site)")
+            log.info(
+                "notebook-posts: widgets and charts load their scripts from "
+                f"{richjs.CDN} (run `npm ci` to serve them from the site)"
+            )
         _add(files, File.generated(config, RICH_INIT, content=richjs.INIT_JS))
 
     def _add_demo_pages(self, files: Files, config: MkDocsConfig) -> list[str]:
@@ -278,18 +300,24 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         if not any(d.web_model for d in self.demos.demos.values()):
             return []
         if not (web_dir / "index.html").is_file():
-            return [f"notebook-posts: the demo page's files are missing from {web_dir} "
-                    "(set `demo_page_dir` in mkdocs.yml to the template's demos/web folder)."]
+            return [
+                f"notebook-posts: the demo page's files are missing from {web_dir} "
+                "(set `demo_page_dir` in mkdocs.yml to the template's demos/web folder)."
+            ]
         node_modules = _project_path(self.root, self.config.node_modules)
         runtime = node_modules / RUNTIME_PACKAGE / "dist"
         missing = [f for f in RUNTIME_FILES if not (runtime / f).is_file()]
         if missing:
-            return [f"notebook-posts: the in-browser demos need ONNX Runtime Web, but "
-                    f"{runtime} has no {', '.join(missing)}. Run `npm ci` next to "
-                    "package.json (it installs the pinned version), then build again."]
+            return [
+                f"notebook-posts: the in-browser demos need ONNX Runtime Web, but "
+                f"{runtime} has no {', '.join(missing)}. Run `npm ci` next to "
+                "package.json (it installs the pinned version), then build again."
+            ]
         for file in RUNTIME_FILES:
-            _add(files, File.generated(config, f"{RUNTIME_DIR}/{file}",
-                                       abs_src_path=str(runtime / file)))
+            _add(
+                files,
+                File.generated(config, f"{RUNTIME_DIR}/{file}", abs_src_path=str(runtime / file)),
+            )
         copied, written = self.demos.web_files(web_dir, RUNTIME_DIR)
         for uri, path in copied.items():
             _add(files, File.generated(config, uri, abs_src_path=str(path)))
@@ -301,11 +329,13 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
         """The demo card at the top of a post, and model reports wherever they are asked for."""
         name = page.meta.get("demo")
         if isinstance(name, str) and name in self.demos.demos and MORE in markdown:
-            card = self.demos.card(name, bool(page.meta.get("demo_embed")),
-                                   posixpath.dirname(page.file.src_uri))
+            card = self.demos.card(
+                name, bool(page.meta.get("demo_embed")), posixpath.dirname(page.file.src_uri)
+            )
             markdown = markdown.replace(MORE, f"{MORE}\n\n{card}", 1)
-        source = self.sources.get(page.file.src_uri) or Path(page.file.abs_src_path
-                                                              or page.file.src_uri)
+        source = self.sources.get(page.file.src_uri) or Path(
+            page.file.abs_src_path or page.file.src_uri
+        )
 
         def report(match):
             try:
@@ -330,10 +360,12 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
 
         date = date or dt.date.today()
         message = html.escape(str(err))
-        return (f"---\ndate:\n  created: {date.isoformat()}\nslug: {slug}\n---\n\n"
-                f"# Can't publish {source.name}\n\n<!-- more -->\n\n"
-                f'!!! failure "This post has an error"\n\n    {message}\n\n'
-                "    Fix the file and save it: this page reloads by itself.\n")
+        return (
+            f"---\ndate:\n  created: {date.isoformat()}\nslug: {slug}\n---\n\n"
+            f"# Can't publish {source.name}\n\n<!-- more -->\n\n"
+            f'!!! failure "This post has an error"\n\n    {message}\n\n'
+            "    Fix the file and save it: this page reloads by itself.\n"
+        )
 
     def _write_aliases(self, config: MkDocsConfig) -> None:
         """Old addresses (fastpages `permalink`, Quarto `aliases`) redirect to the post."""
@@ -352,28 +384,46 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 out = (site_dir / name).resolve()
                 # An old address must stay inside the site and never replace a real page.
                 if not out.is_relative_to(site_dir) or out.exists():
-                    why = "is outside the site" if not out.is_relative_to(site_dir) else \
-                        "is already a page of the site"
-                    raise PluginError(str(PostError(
-                        source, f"the alias `{alias}` {why}.",
-                        "Use the post's old address, e.g. `/2020/01/28/my-post.html`.")))
+                    why = (
+                        "is outside the site"
+                        if not out.is_relative_to(site_dir)
+                        else "is already a page of the site"
+                    )
+                    raise PluginError(
+                        str(
+                            PostError(
+                                source,
+                                f"the alias `{alias}` {why}.",
+                                "Use the post's old address, e.g. `/2020/01/28/my-post.html`.",
+                            )
+                        )
+                    )
                 out.parent.mkdir(parents=True, exist_ok=True)
                 url = html.escape(_join_site(base, target), quote=True)
                 out.write_text(
                     f'<!doctype html><meta charset="utf-8"><title>Redirecting</title>'
                     f'<link rel="canonical" href="{url}">'
                     f'<meta http-equiv="refresh" content="0; url={url}">'
-                    f'<a href="{url}">This post has moved.</a>\n', "utf-8")
+                    f'<a href="{url}">This post has moved.</a>\n',
+                    "utf-8",
+                )
 
 
 def _post_url(config: MkDocsConfig, front) -> str:
     """The address Material's blog plugin gives a post (its post_url_format), ending in /."""
     blog = _blog_config(config)
     fmt, date_format, root = blog.post_url_format, blog.post_url_date_format, blog.blog_dir
-    date = (date_format.replace("yyyy", f"{front.date:%Y}").replace("MM", f"{front.date:%m}")
-            .replace("dd", f"{front.date:%d}"))
-    path = fmt.format(date=date, slug=front.slug, file=front.slug,
-                      categories="/".join(c.lower() for c in front.categories))
+    date = (
+        date_format.replace("yyyy", f"{front.date:%Y}")
+        .replace("MM", f"{front.date:%m}")
+        .replace("dd", f"{front.date:%d}")
+    )
+    path = fmt.format(
+        date=date,
+        slug=front.slug,
+        file=front.slug,
+        categories="/".join(c.lower() for c in front.categories),
+    )
     return posixpath.normpath(posixpath.join(root, path)).strip("/") + "/"
 
 
@@ -442,8 +492,10 @@ def _blog_config(config: MkDocsConfig):
     for name, plugin in config.plugins.items():
         if name.split("/")[-1] == "blog" and hasattr(plugin, "config"):
             return plugin.config
-    raise PluginError("notebook-posts needs mkdocs-material's blog plugin: add `- blog` "
-                      "after `- notebook-posts` under `plugins:` in mkdocs.yml.")
+    raise PluginError(
+        "notebook-posts needs mkdocs-material's blog plugin: add `- blog` "
+        "after `- notebook-posts` under `plugins:` in mkdocs.yml."
+    )
 
 
 def _github_repo(repo_url: str | None) -> str | None:

@@ -27,28 +27,44 @@ INCLUDE_DEPTH = 10  # deeper than this is a file including itself, directly or n
 # Quarto's call-out types -> (Material admonition type, title when the call-out has none).
 # Material has note/tip/warning/caution; "important" has no style of its own and borrows
 # "danger", titled so readers still see the word Quarto shows (as in blog/callouts.py).
-_ADMONITION = {"note": ("note", None), "tip": ("tip", None), "warning": ("warning", None),
-               "caution": ("caution", None), "important": ("danger", "Important")}
+_ADMONITION = {
+    "note": ("note", None),
+    "tip": ("tip", None),
+    "warning": ("warning", None),
+    "caution": ("caution", None),
+    "important": ("danger", "Important"),
+}
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 # A div opens with 3+ colons and attributes: {…} or one bare class word, maybe more colons.
-_DIV_OPEN = re.compile(r"""^(?P<indent>[ \t]*):{3,}[ \t]*
-    (?P<attrs>\{(?:[^{}"']|"(?:[^"\\]|\\.)*"|'[^']*')*\}|[^\s{}:`]+)[ \t]*:*[ \t]*$""", re.X)
+_DIV_OPEN = re.compile(
+    r"""^(?P<indent>[ \t]*):{3,}[ \t]*
+    (?P<attrs>\{(?:[^{}"']|"(?:[^"\\]|\\.)*"|'[^']*')*\}|[^\s{}:`]+)[ \t]*:*[ \t]*$""",
+    re.X,
+)
 _DIV_CLOSE = re.compile(r"^[ \t]*:{3,}[ \t]*$")
-_ATTR = re.compile(r"""[ \t]*(?:\#(?P<id>[^\s}]+)|\.(?P<cls>[^\s}]+)
+_ATTR = re.compile(
+    r"""[ \t]*(?:\#(?P<id>[^\s}]+)|\.(?P<cls>[^\s}]+)
     |(?P<key>[\w:.-]+)=(?:"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+)))""",
-    re.X)
+    re.X,
+)
 _HEADING = re.compile(r"^[ \t]{0,3}(?P<hashes>#{1,6})[ \t]+(?P<text>.*?)(?:[ \t]+#+)?[ \t]*$")
 _HEADING_ATTRS = re.compile(r"[ \t]*\{[^{}]*\}[ \t]*$")  # "## Title {#sec-x .unnumbered}"
 _CONTAINER = re.compile(r"^[ \t]*(?:[-*+][ \t]|\d{1,9}[.)][ \t]|!!!|\?\?\?|===)")
 # A shortcode may span lines (video's arguments often do), never a blank line or another one.
 _INSIDE = r"(?:(?!\{\{<|\n[ \t]*\n).)*?"
-_SHORTCODE = re.compile(rf"(?P<escaped>\{{\{{\{{<(?P<ebody>{_INSIDE})>\}}\}}\}})"
-                        rf"|\{{\{{<(?P<body>{_INSIDE})>\}}\}}", re.S)
+_SHORTCODE = re.compile(
+    rf"(?P<escaped>\{{\{{\{{<(?P<ebody>{_INSIDE})>\}}\}}\}})"
+    rf"|\{{\{{<(?P<body>{_INSIDE})>\}}\}}",
+    re.S,
+)
 _ARG = re.compile(r"""(?:(?P<key>[A-Za-z_][\w-]*)=)?(?P<value>"(?:[^"\\]|\\.)*"|'[^']*'|\S+)""")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-_CELL = re.compile(r"""^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*
-    (?P<open>\{\{?)(?P<lang>[A-Za-z][\w+-]*)(?P<rest>[^{}]*)(?P<close>\}\}?)[ \t]*$""", re.X)
+_CELL = re.compile(
+    r"""^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*
+    (?P<open>\{\{?)(?P<lang>[A-Za-z][\w+-]*)(?P<rest>[^{}]*)(?P<close>\}\}?)[ \t]*$""",
+    re.X,
+)
 _OPTION = re.compile(r"^[ \t]*(?:#|//|%%|--)\|[ \t]?(?P<text>.*)$")
 _DIAGRAMS = {"mermaid", "dot"}  # rendered by Quarto, not executed: not counted as cells
 _HIGHLIGHT = {"ojs": "javascript"}  # Pygments has no lexer for Observable JS
@@ -97,7 +113,7 @@ def qmd_code_cells(text: str) -> tuple[str, int]:
         if plain and not (plain["fence"][0] == "`" and "`" in plain["info"]):
             end = _fence_end(lines, i, plain["fence"])  # other code, examples included: as is
             end = len(lines) - 1 if end is None else end
-            out.extend(lines[i:end + 1])
+            out.extend(lines[i : end + 1])
             i = end + 1
             continue
         if not opening:
@@ -105,7 +121,7 @@ def qmd_code_cells(text: str) -> tuple[str, int]:
             i += 1
             continue
         end = _fence_end(lines, i, opening["fence"])
-        body = lines[i + 1:end] if end is not None else lines[i + 1:]
+        body = lines[i + 1 : end] if end is not None else lines[i + 1 :]
         closing = [lines[end]] if end is not None else []
         i = len(lines) if end is None else end + 1
         indent, fence, lang = opening["indent"], opening["fence"], opening["lang"]
@@ -134,6 +150,7 @@ def qmd_code_cells(text: str) -> tuple[str, int]:
 
 
 # --- the parts ---------------------------------------------------------------------------
+
 
 @dataclass
 class _Div:
@@ -182,8 +199,9 @@ class _Quarto:
         lines, self.where = self._expand(lines, [self.path.resolve()], 0, "")
         return lines
 
-    def _expand(self, lines: list[str], chain: list[Path], depth: int,
-                origin: str) -> tuple[list[str], list[str]]:
+    def _expand(
+        self, lines: list[str], chain: list[Path], depth: int, origin: str
+    ) -> tuple[list[str], list[str]]:
         """The lines with their includes replaced, and where each line comes from."""
         out: list[str] = []
         where: list[str] = []
@@ -191,8 +209,9 @@ class _Quarto:
         for number, line in enumerate(lines, 1):
             here = f"line {number}{origin}"
             pieces = [] if code[number - 1] or "include" not in line else _split_shortcodes(line)
-            if not any(kind == "shortcode" and _shortcode_name(body) == "include"
-                       for kind, body in pieces):
+            if not any(
+                kind == "shortcode" and _shortcode_name(body) == "include" for kind, body in pieces
+            ):
                 out.append(line)
                 where.append(here)
                 continue
@@ -224,34 +243,43 @@ class _Quarto:
         args, _ = _arguments(body)
         name = args[1] if len(args) > 1 else ""
         if not name:
-            self.error("has {{< include >}} without a file name.",
-                       "Name the file: {{< include _intro.md >}}.")
+            self.error(
+                "has {{< include >}} without a file name.",
+                "Name the file: {{< include _intro.md >}}.",
+            )
             return [], []
         if depth >= INCLUDE_DEPTH:
-            self.error(f"includes files more than {INCLUDE_DEPTH} deep (at {name}).",
-                       "Check that no included file includes itself.")
+            self.error(
+                f"includes files more than {INCLUDE_DEPTH} deep (at {name}).",
+                "Check that no included file includes itself.",
+            )
             return [], []
         base = self.path.parent
         if name.startswith("/"):  # Quarto: relative to the project's root
             base = _project_root(self.path)
         target = (base / name.lstrip("/")).resolve()
         if target in chain:
-            self.error(f"{{{{< include {name} >}}}} includes itself (through "
-                       f"{' -> '.join(p.name for p in chain)}).",
-                       "Remove the include that goes back to a file already included.")
+            self.error(
+                f"{{{{< include {name} >}}}} includes itself (through "
+                f"{' -> '.join(p.name for p in chain)}).",
+                "Remove the include that goes back to a file already included.",
+            )
             return [], []
         try:
             content = target.read_text("utf-8")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            self.error(f"{{{{< include {name} >}}}} names {_display(target)}, which does not "
-                       "exist.",
-                       "Create the file or correct its name; as in Quarto it is read relative "
-                       f"to the post's folder ({_display(base)}), and its name starts with _ "
-                       "(_intro.md) so that it is not published as a post of its own.")
+            self.error(
+                f"{{{{< include {name} >}}}} names {_display(target)}, which does not exist.",
+                "Create the file or correct its name; as in Quarto it is read relative "
+                f"to the post's folder ({_display(base)}), and its name starts with _ "
+                "(_intro.md) so that it is not published as a post of its own.",
+            )
             return [], []
         except (OSError, UnicodeDecodeError) as err:
-            self.error(f"{{{{< include {name} >}}}}: {_display(target)} can't be read ({err}).",
-                       "Save it as a UTF-8 text file.")
+            self.error(
+                f"{{{{< include {name} >}}}}: {_display(target)} can't be read ({err}).",
+                "Save it as a UTF-8 text file.",
+            )
             return [], []
         content = _FRONT_MATTER.sub("", content.replace("\r\n", "\n"), count=1)
         content, _ = qmd_code_cells(content)  # Quarto pastes it: its cells are cells
@@ -265,8 +293,9 @@ class _Quarto:
         """The lines with divs rendered; code lines come back as :class:`_Code`."""
         code = _code_lines(lines)
         if not any(":::" in line for line in lines):
-            return [_Code(line) if is_code else line for line, is_code in zip(lines, code,
-                                                                                 strict=True)]
+            return [
+                _Code(line) if is_code else line for line, is_code in zip(lines, code, strict=True)
+            ]
         root: list = []
         stack: list[_Div] = []
         for i, line in enumerate(lines):
@@ -278,15 +307,19 @@ class _Quarto:
                 if stack:
                     stack.pop()  # pandoc: any fence of 3+ colons closes the innermost div
                 else:
-                    self.error(f"the line `{line.strip()}` ({where}) closes no fenced div.",
-                               "Delete it, or open the div above it with a line like "
-                               "::: {.callout-note} (in a notebook, in the same cell).")
+                    self.error(
+                        f"the line `{line.strip()}` ({where}) closes no fenced div.",
+                        "Delete it, or open the div above it with a line like "
+                        "::: {.callout-note} (in a notebook, in the same cell).",
+                    )
             elif opening := _DIV_OPEN.match(line):
                 attrs = _parse_attrs(opening["attrs"])
                 if attrs is None:
-                    self.error(f"can't read the attributes of `{line.strip()}` ({where}).",
-                               "Write them as pandoc does: ::: {.callout-tip title=\"Tip\"}, "
-                               "classes with a dot, values quoted.")
+                    self.error(
+                        f"can't read the attributes of `{line.strip()}` ({where}).",
+                        'Write them as pandoc does: ::: {.callout-tip title="Tip"}, '
+                        "classes with a dot, values quoted.",
+                    )
                     attrs = _Attrs()
                 div = _Div(opening["indent"], attrs, line.strip(), where)
                 body.append(div)
@@ -294,9 +327,11 @@ class _Quarto:
             else:
                 body.append(line)
         for div in stack:
-            self.error(f"the fenced div `{div.fence}` ({div.where}) is never closed.",
-                       "Add a line ::: after its content (in a notebook, in the same "
-                       "Markdown cell: a div can't span cells).")
+            self.error(
+                f"the fenced div `{div.fence}` ({div.where}) is never closed.",
+                "Add a line ::: after its content (in a notebook, in the same "
+                "Markdown cell: a div can't span cells).",
+            )
         return _md_in_html(_collapse(_render(root)))
 
     # -- shortcodes, last: over the final text, code left alone ----------------------------
@@ -330,7 +365,7 @@ class _Quarto:
                 continue
             replacement = None if match["escaped"] else self.shortcode(match["body"])
             if replacement is None or not replacement.block:
-                out.append(text[pos:match.start()])
+                out.append(text[pos : match.start()])
                 pos = match.end()
                 if match["escaped"]:  # {{{< x >}}} shows {{< x >}}; &lt; keeps "<x" no tag
                     out.append("{{&lt;" + html.escape(match["ebody"], quote=False) + "&gt;}}")
@@ -345,23 +380,23 @@ class _Quarto:
             assert lead is not None  # the pattern matches the empty string
             indent = lead[0]
             out.append(text[pos:start])
-            before = text[start:match.start()]
+            before = text[start : match.start()]
             if before.strip() or start > line_start:  # after text: end that paragraph
                 out.append(before.rstrip() + "\n\n" + indent)
-            elif line_start and text[:line_start - 1].rsplit("\n", 1)[-1].strip():
+            elif line_start and text[: line_start - 1].rsplit("\n", 1)[-1].strip():
                 out.append("\n" + indent)  # the line above is text: a blank line between
             else:
                 out.append(indent)
             out.append(replacement.html)
             end = text.find("\n", match.end())
             end = len(text) if end < 0 else end
-            after = text[match.end():end]
+            after = text[match.end() : end]
             if after.strip():  # text after it goes on as a paragraph of its own
                 out.append("\n\n" + indent)
                 pos = match.end() + len(after) - len(after.lstrip())
                 continue
             pos = end
-            following = text[end + 1:].split("\n", 1)[0]
+            following = text[end + 1 :].split("\n", 1)[0]
             if end < len(text) and following.strip():
                 out.append("\n")
         out.append(text[pos:])
@@ -380,8 +415,10 @@ class _Quarto:
             return self.tweet(args[1:], kwargs)
         shown = "{{< " + " ".join(body.split()) + " >}}"
         if name == "include":  # the include pass reads them line by line
-            self.error(f"has {shown} over several lines.",
-                       "Write the include on one line of its own, as Quarto wants it.")
+            self.error(
+                f"has {shown} over several lines.",
+                "Write the include on one line of its own, as Quarto wants it.",
+            )
             return None
         hint = {
             "meta": " Write the value itself (the title, the date) in the text.",
@@ -389,9 +426,11 @@ class _Quarto:
             "env": " Write the value itself: environment variables are not read here.",
             "embed": " Copy the cell's code or output into the post.",
         }.get(name, "")
-        self.error(f"uses the shortcode {shown}, which this blog can't render.",
-                   f"Shortcodes that work here: {', '.join(SHORTCODES)}.{hint} To show the "
-                   "shortcode itself, escape it: {{{< " + (name or "name") + " >}}}.")
+        self.error(
+            f"uses the shortcode {shown}, which this blog can't render.",
+            f"Shortcodes that work here: {', '.join(SHORTCODES)}.{hint} To show the "
+            "shortcode itself, escape it: {{{< " + (name or "name") + " >}}}.",
+        )
         return _Html(html.escape(shown, quote=False))
 
     def tweet(self, args: list[str], kwargs: dict[str, str]) -> _Html | None:
@@ -402,52 +441,68 @@ class _Quarto:
         ident = kwargs.get("id") or next((a for a in args if a.isdigit()), "")
         user = kwargs.get("user") or next((a for a in args if not a.isdigit()), "i")
         if not ident.isdigit():
-            self.error("has a {{< tweet >}} shortcode without the post's number.",
-                       "Write {{< tweet user=NAME id=1234567890 >}}.")
+            self.error(
+                "has a {{< tweet >}} shortcode without the post's number.",
+                "Write {{< tweet user=NAME id=1234567890 >}}.",
+            )
             return None
-        return _Html("".join(_embed("twitter", f"https://twitter.com/{user}/status/{ident}")),
-                     block=True)
+        return _Html(
+            "".join(_embed("twitter", f"https://twitter.com/{user}/status/{ident}")), block=True
+        )
 
     def video(self, args: list[str], kwargs: dict[str, str]) -> _Html:
         url = kwargs.get("src") or (args[0] if args else "")
         if not url:
-            self.error("has a {{< video >}} shortcode without a URL.",
-                       "Give the video's address: {{< video https://youtu.be/ID >}}.")
+            self.error(
+                "has a {{< video >}} shortcode without a URL.",
+                "Give the video's address: {{< video https://youtu.be/ID >}}.",
+            )
             return _Html("")
         ratio = {"1x1": "100%", "4x3": "75%", "16x9": "56.25%", "21x9": "42.86%"}
         style = ratio.get(kwargs.get("aspect-ratio", ""), "")
         wrapper = '<div class="video-embed"{}>'.format(
-            f' style="padding-bottom: {style};"' if style else "")
+            f' style="padding-bottom: {style};"' if style else ""
+        )
         host = urlparse(url).netloc.lower().removeprefix("www.")
         title = kwargs.get("title")
         if host.endswith(("youtube.com", "youtu.be", "youtube-nocookie.com")):
             path = urlparse(url).path
-            video = (path.split("/")[2] or None if host.endswith("youtube-nocookie.com")
-                     and path.startswith("/embed/") else _youtube_id(url))
+            video = (
+                path.split("/")[2] or None
+                if host.endswith("youtube-nocookie.com") and path.startswith("/embed/")
+                else _youtube_id(url)
+            )
             if not video:
-                self.error(f"can't find the video in the YouTube address {url}.",
-                           "Use the video's own address: https://www.youtube.com/watch?v=ID "
-                           "or https://youtu.be/ID.")
+                self.error(
+                    f"can't find the video in the YouTube address {url}.",
+                    "Use the video's own address: https://www.youtube.com/watch?v=ID "
+                    "or https://youtu.be/ID.",
+                )
                 return _Html("")
             src = f"https://www.youtube-nocookie.com/embed/{video}"
             if kwargs.get("start", "").isdigit():
                 src += f"?start={kwargs['start']}"
             frame = _iframe(src, title or "YouTube video")
         elif host.endswith("vimeo.com"):
-            video = next((part for part in reversed(urlparse(url).path.split("/"))
-                          if part.isdigit()), None)
+            video = next(
+                (part for part in reversed(urlparse(url).path.split("/")) if part.isdigit()), None
+            )
             if not video:
-                self.error(f"can't find the video in the Vimeo address {url}.",
-                           "Use the video's own address: https://vimeo.com/NUMBER.")
+                self.error(
+                    f"can't find the video in the Vimeo address {url}.",
+                    "Use the video's own address: https://vimeo.com/NUMBER.",
+                )
                 return _Html("")
             frame = _iframe(f"https://player.vimeo.com/video/{video}", title or "Vimeo video")
         elif host.endswith("brightcove.net"):  # its player page is what Quarto embeds
             frame = _iframe(url, title or "Video")
         else:
             label = f' title="{html.escape(title)}"' if title else ""
-            frame = (f'<video controls preload="metadata" src="{html.escape(url)}"{label} '
-                     'style="position: absolute; inset: 0; width: 100%; height: 100%;">'
-                     "</video>")
+            frame = (
+                f'<video controls preload="metadata" src="{html.escape(url)}"{label} '
+                'style="position: absolute; inset: 0; width: 100%; height: 100%;">'
+                "</video>"
+            )
         return _Html(f"{wrapper}{frame}</div>", block=True)
 
     def kbd(self, args: list[str], kwargs: dict[str, str]) -> _Html:
@@ -455,12 +510,17 @@ class _Quarto:
         # default keys, then each platform's when they differ (as Quarto prints them).
         systems = {"mac": "macOS", "win": "Windows", "linux": "Linux"}
         keys = [f"<kbd>{html.escape(key)}</kbd>" for key in args]
-        named = [f"<kbd>{html.escape(kwargs[os])}</kbd> ({label})"
-                 for os, label in systems.items() if kwargs.get(os)]
+        named = [
+            f"<kbd>{html.escape(kwargs[os])}</kbd> ({label})"
+            for os, label in systems.items()
+            if kwargs.get(os)
+        ]
         if not keys and not named:
-            self.error("has a {{< kbd >}} shortcode without keys.",
-                       "Name the keys: {{< kbd Ctrl-C >}} or "
-                       "{{< kbd mac=Command-C win=Ctrl-C linux=Ctrl-C >}}.")
+            self.error(
+                "has a {{< kbd >}} shortcode without keys.",
+                "Name the keys: {{< kbd Ctrl-C >}} or "
+                "{{< kbd mac=Command-C win=Ctrl-C linux=Ctrl-C >}}.",
+            )
             return _Html("")
         shown = [" ".join(keys)] if keys else []
         return _Html(" / ".join(shown + named))
@@ -473,6 +533,7 @@ class _Html:
 
 
 # --- rendering the div tree --------------------------------------------------------------
+
 
 def _render(body: list) -> list[str]:
     out: list[str] = []
@@ -498,8 +559,15 @@ def _render_div(div: _Div) -> list[str]:
             shown = not shown
         lines = [_B, *_lines(div.body, div.indent), _B] if shown else []
     else:
-        lines = [_B, _Open(f"<div{_html_attrs(div.attrs)} markdown>"), _B,
-                 *_lines(div.body, div.indent), _B, "</div>", _B]
+        lines = [
+            _B,
+            _Open(f"<div{_html_attrs(div.attrs)} markdown>"),
+            _B,
+            *_lines(div.body, div.indent),
+            _B,
+            "</div>",
+            _B,
+        ]
     return [_pad(div.indent, line) for line in lines]
 
 
@@ -521,11 +589,13 @@ def _callout(div: _Div, callout: str) -> list[str]:
     title: str | None = div.attrs.values.get("title", "").strip()
     if not title:
         # Quarto: a heading that comes first in the call-out is its title.
-        first = next((i for i, item in enumerate(body)
-                      if not (isinstance(item, str) and not item.strip())), None)
+        first = next(
+            (i for i, item in enumerate(body) if not (isinstance(item, str) and not item.strip())),
+            None,
+        )
         if first is not None and (heading := _heading(body[first], div.indent)):
             title = _HEADING_ATTRS.sub("", heading["text"]).strip()
-            body = body[first + 1:]
+            body = body[first + 1 :]
     title = title or default_title
     collapse = div.attrs.values.get("collapse", "").lower()
     marker = {"true": "???", "false": "???+"}.get(collapse, "!!!")
@@ -537,8 +607,15 @@ def _tabset(div: _Div) -> list[str]:
     """pymdownx.tabbed tabs, one per heading of the level of the set's first heading."""
     first = next((m for item in div.body if (m := _heading(item, div.indent))), None)
     if first is None:
-        return [_B, _Open(f"<div{_html_attrs(div.attrs)} markdown>"), _B,
-                *_lines(div.body, div.indent), _B, "</div>", _B]
+        return [
+            _B,
+            _Open(f"<div{_html_attrs(div.attrs)} markdown>"),
+            _B,
+            *_lines(div.body, div.indent),
+            _B,
+            "</div>",
+            _B,
+        ]
     level = len(first["hashes"])
     before: list = []
     tabs: list[tuple[str, list]] = []
@@ -591,7 +668,7 @@ def _dedent(line: str, indent: str) -> str:
     if not line.strip():
         return line if isinstance(line, _Blank) else ""
     # A lazy line, less indented than the fence, loses what it has.
-    stripped = line[len(indent):] if line.startswith(indent) else line.lstrip(" \t")
+    stripped = line[len(indent) :] if line.startswith(indent) else line.lstrip(" \t")
     return _same_kind(line, stripped)
 
 
@@ -603,8 +680,10 @@ def _md_in_html(lines: list[str]) -> list[str]:
     """md_in_html reads ``markdown`` only on HTML blocks at the left margin; indented (in a
     list or a call-out) the div is kept as written, its content still parsed as Markdown
     because blank lines separate them, so the attribute would only be left in the page."""
-    return [line.replace(" markdown>", ">") if isinstance(line, _Open) and line[:1] in " \t"
-            else line for line in lines]
+    return [
+        line.replace(" markdown>", ">") if isinstance(line, _Open) and line[:1] in " \t" else line
+        for line in lines
+    ]
 
 
 def _html_attrs(attrs: _Attrs) -> str:
@@ -615,11 +694,15 @@ def _html_attrs(attrs: _Attrs) -> str:
     columns = values.pop("layout-ncol", "")
     widths = _layout_widths(values.pop("layout", ""))
     if columns.isdigit() and int(columns) > 0:
-        styles.append(f"display:grid;grid-template-columns:repeat({columns},minmax(0,1fr));"
-                      "gap:1rem")
+        styles.append(
+            f"display:grid;grid-template-columns:repeat({columns},minmax(0,1fr));gap:1rem"
+        )
     elif widths:
-        styles.append("display:grid;grid-template-columns:"
-                      + " ".join(f"minmax(0,{w}fr)" for w in widths) + ";gap:1rem")
+        styles.append(
+            "display:grid;grid-template-columns:"
+            + " ".join(f"minmax(0,{w}fr)" for w in widths)
+            + ";gap:1rem"
+        )
     if "columns" in classes:
         styles.append("display:flex;gap:1rem")
     if "column" in classes:
@@ -663,6 +746,7 @@ def _html_format_shown(values: dict[str, str]) -> bool:
 
 
 # --- small parsers -----------------------------------------------------------------------
+
 
 def _parse_attrs(text: str) -> _Attrs | None:
     """Pandoc attributes: ``{#id .class key=value key="a value"}`` or one bare class."""
@@ -725,7 +809,7 @@ def _split_shortcodes(line: str) -> list[tuple[str, str]]:
         pos = match.end()
         if match["escaped"]:
             continue
-        pieces.append(("text", line[text_start:match.start()]))
+        pieces.append(("text", line[text_start : match.start()]))
         pieces.append(("shortcode", match["body"]))
         text_start = pos
     pieces.append(("text", line[text_start:]))
@@ -740,13 +824,15 @@ def _span_end(spans: list[tuple[int, int]], position: int) -> int | None:
 
 def _code_spans(text: str) -> list[tuple[int, int]]:
     """Where the inline code spans are: a run of N backticks up to the next run of N."""
-    runs = [m for m in re.finditer(r"`+", text)
-            if not (m.start() > 0 and text[m.start() - 1] == "\\")]
+    runs = [
+        m for m in re.finditer(r"`+", text) if not (m.start() > 0 and text[m.start() - 1] == "\\")
+    ]
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(runs):
-        closer = next((j for j in range(i + 1, len(runs))
-                       if len(runs[j][0]) == len(runs[i][0])), None)
+        closer = next(
+            (j for j in range(i + 1, len(runs)) if len(runs[j][0]) == len(runs[i][0])), None
+        )
         if closer is None:
             i += 1  # an unmatched run is literal backticks
             continue
@@ -773,10 +859,18 @@ def _code_lines(lines: list[str]) -> list[bool]:
             i = end + 1
             continue
         indent = _indentation(lines[i])
-        if (indent >= 4 and lines[i].strip()
-                and (i == 0 or not lines[i - 1].strip() or code[i - 1]
-                     or _DIV_OPEN.match(lines[i - 1]) or _DIV_CLOSE.match(lines[i - 1]))
-                and not context.inside(indent)):
+        if (
+            indent >= 4
+            and lines[i].strip()
+            and (
+                i == 0
+                or not lines[i - 1].strip()
+                or code[i - 1]
+                or _DIV_OPEN.match(lines[i - 1])
+                or _DIV_CLOSE.match(lines[i - 1])
+            )
+            and not context.inside(indent)
+        ):
             code[i] = True
         context.see(lines[i])
         i += 1
@@ -824,21 +918,30 @@ def _indentation(line: str) -> int:
 
 
 def _iframe(src: str, title: str) -> str:
-    return (f'<iframe src="{html.escape(src)}" title="{html.escape(title)}" loading="lazy" '
-            'allowfullscreen></iframe>')
+    return (
+        f'<iframe src="{html.escape(src)}" title="{html.escape(title)}" loading="lazy" '
+        "allowfullscreen></iframe>"
+    )
 
 
 def _cell_options(rest: str) -> dict[str, str]:
     """Options in a cell's header, knitr style: ``{r label, echo=FALSE}``."""
-    return {key.lower(): value.strip("\"'") for key, value in
-            re.findall(r"([\w.-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^,\s]+)", rest)}
+    return {
+        key.lower(): value.strip("\"'")
+        for key, value in re.findall(r"([\w.-]+)\s*=\s*(\"[^\"]*\"|'[^']*'|[^,\s]+)", rest)
+    }
 
 
 def _verbatim_cell(indent: str, fence: str, header: str, body: list[str]) -> list[str]:
     """A cell shown with its own fences (```{python} … ```), in a longer fence."""
     outer = fence[0] * (len(fence) + 1)
-    return [f"{indent}{outer}markdown", f"{indent}{fence}{header}", *body, f"{indent}{fence}",
-            f"{indent}{outer}"]
+    return [
+        f"{indent}{outer}markdown",
+        f"{indent}{fence}{header}",
+        *body,
+        f"{indent}{fence}",
+        f"{indent}{outer}",
+    ]
 
 
 def _project_root(path: Path) -> Path:
@@ -873,8 +976,10 @@ def div_balance(text: str) -> int:
 
 # An image alone in its paragraph, with alt text (and maybe {attributes}): pandoc's implicit
 # figure, whose alt text Quarto shows as the caption.
-_FIGURE = re.compile(r"^!\[(?P<alt>(?:[^\[\]\n]|\[[^\]\n]*\])+)\](?P<rest>\([^)\n]+\)"
-                     r"(?:\{[^}\n]*\})?)[ \t]*$")
+_FIGURE = re.compile(
+    r"^!\[(?P<alt>(?:[^\[\]\n]|\[[^\]\n]*\])+)\](?P<rest>\([^)\n]+\)"
+    r"(?:\{[^}\n]*\})?)[ \t]*$"
+)
 
 
 def implicit_figures(text: str) -> str:
@@ -891,15 +996,22 @@ def implicit_figures(text: str) -> str:
             token = marker["fence"][0] * 3
             fence = None if fence == token else (fence or token)
         figure = None if fence or marker else _FIGURE.match(line)
-        alone = (i == 0 or not lines[i - 1].strip()) and (i + 1 == len(lines)
-                                                           or not lines[i + 1].strip())
+        alone = (i == 0 or not lines[i - 1].strip()) and (
+            i + 1 == len(lines) or not lines[i + 1].strip()
+        )
         if figure and alone:
             from .inline import plain_text
 
             # The caption keeps its Markdown (a link, say); the image's alt text is its words.
             alt = plain_text(figure["alt"]).replace("[", "").replace("]", "")
-            out.extend(['<figure markdown="span">', f"![{alt}]{figure['rest']}",
-                        f'<figcaption markdown="span">{figure["alt"]}</figcaption>', "</figure>"])
+            out.extend(
+                [
+                    '<figure markdown="span">',
+                    f"![{alt}]{figure['rest']}",
+                    f'<figcaption markdown="span">{figure["alt"]}</figcaption>',
+                    "</figure>",
+                ]
+            )
         else:
             out.append(line)
     return "\n".join(out)

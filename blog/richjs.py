@@ -61,8 +61,11 @@ _HTML_MANAGER = ("@jupyter-widgets/html-manager", "1.0.15")
 # Font Awesome 5 (solid, regular, brands) in the names webpack gave them. Browsers take the
 # first format they support from @font-face, woff2 for all current ones, so the .woff, .ttf,
 # .eot and .svg copies in dist/ are never fetched.
-_WIDGET_FONTS = ("1551f4f60c37af51121f.woff2", "7a3337626410ca2f4071.woff2",
-                 "d878b0a6a1144760244f.woff2")
+_WIDGET_FONTS = (
+    "1551f4f60c37af51121f.woff2",
+    "7a3337626410ca2f4071.woff2",
+    "d878b0a6a1144760244f.woff2",
+)
 
 
 def _widget_files() -> tuple[VendorFile, ...]:
@@ -70,8 +73,10 @@ def _widget_files() -> tuple[VendorFile, ...]:
     # One folder for the script and its fonts: embed.js finds them relative to its own URL.
     folder = f"{VENDOR}/html-manager-{version}"
     files = [VendorFile(package, version, "dist/embed.js", f"{folder}/embed.js")]
-    files += [VendorFile(package, version, f"dist/{name}", f"{folder}/{name}", script=False)
-              for name in _WIDGET_FONTS]
+    files += [
+        VendorFile(package, version, f"dist/{name}", f"{folder}/{name}", script=False)
+        for name in _WIDGET_FONTS
+    ]
     return tuple(files)
 
 
@@ -125,8 +130,7 @@ def node_modules_ok(kinds: Iterable[str], node_modules: str | Path) -> bool:
     return all(f.node_path(Path(node_modules)).is_file() for f in files(kinds))
 
 
-def copy_files(kinds: Iterable[str], node_modules: str | Path, site_dir: str | Path
-               ) -> list[str]:
+def copy_files(kinds: Iterable[str], node_modules: str | Path, site_dir: str | Path) -> list[str]:
     """Copy the kinds' files from node_modules into the built site; returns their site paths.
 
     Raises FileNotFoundError naming the file and `npm ci` when node_modules lacks one."""
@@ -134,8 +138,9 @@ def copy_files(kinds: Iterable[str], node_modules: str | Path, site_dir: str | P
     for f in files(kinds):
         source = f.node_path(Path(node_modules))
         if not source.is_file():
-            raise FileNotFoundError(f"{source} is missing: run `npm ci` in the repository "
-                                    f"(or load {f.cdn_url}).")
+            raise FileNotFoundError(
+                f"{source} is missing: run `npm ci` in the repository (or load {f.cdn_url})."
+            )
         target = Path(site_dir) / f.site_path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)

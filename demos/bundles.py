@@ -27,8 +27,11 @@ def find_bundles(models_dir: str | Path) -> dict[str, Path]:
             "or pass --models DIR"
         )
     # Dot-folders are an export's temporary or previous copy, never a demo of their own.
-    found = {p.parent.name: p.parent for p in root.glob("*/model.json")
-             if not p.parent.name.startswith(".")}
+    found = {
+        p.parent.name: p.parent
+        for p in root.glob("*/model.json")
+        if not p.parent.name.startswith(".")
+    }
     return dict(sorted(found.items()))
 
 
@@ -45,8 +48,12 @@ def has_weights(folder: Path) -> bool:
         int8 = json.loads((folder / "model.json").read_text("utf-8")).get("int8") or {}
     except (OSError, ValueError, AttributeError):
         return False
-    return bool(isinstance(int8, dict) and int8.get("preferred") is True
-                and isinstance(int8.get("file"), str) and (folder / int8["file"]).is_file())
+    return bool(
+        isinstance(int8, dict)
+        and int8.get("preferred") is True
+        and isinstance(int8.get("file"), str)
+        and (folder / int8["file"]).is_file()
+    )
 
 
 def select_bundles(models_dir: str | Path, names: list[str] | None = None) -> dict[str, Path]:
@@ -67,8 +74,11 @@ def select_bundles(models_dir: str | Path, names: list[str] | None = None) -> di
         # missing only one of them is broken, and fails at load naming the file.
         chosen = {n: f for n, f in bundles.items() if has_weights(f)}
         for name in sorted(set(bundles) - set(chosen)):
-            print(f"note: skipping {bundles[name]}: its weights are not here (git ignores "
-                  "them); train it again or copy model.onnx there", file=sys.stderr)
+            print(
+                f"note: skipping {bundles[name]}: its weights are not here (git ignores "
+                "them); train it again or copy model.onnx there",
+                file=sys.stderr,
+            )
         if not chosen:
             raise DemosError(
                 f"{models_dir}: no bundle has its weights here. Train one with "

@@ -109,8 +109,10 @@ def deploy(
             f"'..', no '-' or '.' at the end): for example --space your-user-name/{name}."
         )
     if static and hardware is not None:
-        raise DeployError("--hardware doesn't apply to --static: a static Space runs in the "
-                          "visitor's browser, on no hardware of its own.")
+        raise DeployError(
+            "--hardware doesn't apply to --static: a static Space runs in the "
+            "visitor's browser, on no hardware of its own."
+        )
     if hardware is not None and hardware not in HARDWARE_CHOICES:
         raise DeployError(
             f"Unknown hardware {hardware!r}: choose one of {', '.join(HARDWARE_CHOICES)}."
@@ -203,8 +205,11 @@ def _dry_run(name, space, folder, hardware, private, echo, static=False) -> Depl
     from huggingface_hub import constants
 
     url, app_url = _space_urls(constants.ENDPOINT, space, static)
-    kind = ("a static Space, runs in the browser" if static else
-            f"hardware: {hardware or f'{NEW_SPACE_HARDWARE} if new, unchanged otherwise'}")
+    kind = (
+        "a static Space, runs in the browser"
+        if static
+        else f"hardware: {hardware or f'{NEW_SPACE_HARDWARE} if new, unchanged otherwise'}"
+    )
     echo(
         f"Dry run: would deploy {name!r} to {url} "
         f"({kind}, {'private' if private else 'public'}), uploading:"
@@ -216,7 +221,16 @@ def _dry_run(name, space, folder, hardware, private, echo, static=False) -> Depl
 
 
 def _deploy(
-    name, space, folder, token, hardware, private, timeout, poll_interval, settle_seconds, echo,
+    name,
+    space,
+    folder,
+    token,
+    hardware,
+    private,
+    timeout,
+    poll_interval,
+    settle_seconds,
+    echo,
     static=False,
 ) -> Deployment:
     from huggingface_hub import HfApi

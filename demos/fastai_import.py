@@ -108,8 +108,10 @@ def import_fastai(
         echo(f"Bundle name: {name} (from {export}; --name NAME chooses another)")
     if not name or not NAME_PATTERN.match(name):
         # The name becomes a folder, a URL path (/NAME/) and a Space name.
-        raise FastaiImportError(f"--name {name!r} must be letters, digits, '.', '_' and '-' "
-                                "(starting with a letter or digit), such as 'bears'.")
+        raise FastaiImportError(
+            f"--name {name!r} must be letters, digits, '.', '_' and '-' "
+            "(starting with a letter or digit), such as 'bears'."
+        )
     for example in examples:
         if not Path(example).is_file():
             raise FastaiImportError(f"--examples: {example} is not a file.")

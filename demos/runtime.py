@@ -286,8 +286,11 @@ def _one_of(choices: tuple[str, ...], what: str) -> Callable:
 
 def _format(value, meta, file):
     if value != FORMAT:
-        return ("", f"is {value!r} but this demo reads {FORMAT!r}",
-                "Re-export the bundle with this repository's `python -m training`")
+        return (
+            "",
+            f"is {value!r} but this demo reads {FORMAT!r}",
+            "Re-export the bundle with this repository's `python -m training`",
+        )
     return None
 
 
@@ -306,8 +309,9 @@ def _num_classes(value, meta, file):
 
 
 def _size(value, meta, file):
-    if len(value) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
-                                  for v in value):
+    if len(value) != 2 or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+    ):
         return "", f"must be [height, width] in pixels, not {value}", ""
     return None
 
@@ -331,9 +335,11 @@ def _examples(value, meta, file):
         if not isinstance(example, dict) or not isinstance(example.get("file"), str):
             return f"examples[{i}]", "must be an object with a 'file' path", ""
         if not (file.parent / example["file"]).is_file():
-            return (f"examples[{i}].file",
-                    f"names {example['file']}, which is missing from the bundle",
-                    "Copy the image back or remove the entry")
+            return (
+                f"examples[{i}].file",
+                f"names {example['file']}, which is missing from the bundle",
+                "Copy the image back or remove the entry",
+            )
     return None
 
 
@@ -361,8 +367,14 @@ _RULES = (
     _Rule("int8", dict, required=False, wrong_type="must be an object (file, accuracy, preferred)"),
     _Rule("int8.file", str),
     _Rule("int8.preferred", bool),
-    _Rule("examples", list, required=False, check=_examples,
-          wrong_type="must be a list of {file, label}", fix=""),
+    _Rule(
+        "examples",
+        list,
+        required=False,
+        check=_examples,
+        wrong_type="must be a list of {file, label}",
+        fix="",
+    ),
 )
 
 
@@ -484,8 +496,12 @@ def onnx_file(folder: Path, meta: dict, precision: str = "auto") -> str:
     int8 = meta.get("int8") or {}
     if precision == "int8":
         if not int8:
-            raise _fail(folder / "model.json", "int8", "missing: this bundle has no int8 model",
-                        "Re-export it with `python -m training` (int8 is on by default)")
+            raise _fail(
+                folder / "model.json",
+                "int8",
+                "missing: this bundle has no int8 model",
+                "Re-export it with `python -m training` (int8 is on by default)",
+            )
         return int8["file"]
     if precision == "auto" and int8.get("preferred") and (folder / int8["file"]).is_file():
         return int8["file"]

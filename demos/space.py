@@ -42,8 +42,21 @@ DOCKER_HARDWARE = "cpu-basic"
 # flavor for the hardware API only), so a ZeroGPU Space's header leaves the field out.
 # https://huggingface.co/docs/hub/spaces-config-reference
 SUGGESTED_HARDWARE = (
-    "cpu-basic", "cpu-upgrade", "t4-small", "t4-medium", "l4x1", "l4x4", "l40sx1", "l40sx4",
-    "l40sx8", "a10g-small", "a10g-large", "a10g-largex2", "a10g-largex4", "a100-large", "a100x4",
+    "cpu-basic",
+    "cpu-upgrade",
+    "t4-small",
+    "t4-medium",
+    "l4x1",
+    "l4x4",
+    "l40sx1",
+    "l40sx4",
+    "l40sx8",
+    "a10g-small",
+    "a10g-large",
+    "a10g-largex2",
+    "a10g-largex4",
+    "a100-large",
+    "a100x4",
     "a100x8",
 )
 # The Pythons ZeroGPU runs, preferred first (https://huggingface.co/docs/hub/spaces-zerogpu,
@@ -56,8 +69,11 @@ ZEROGPU_PYTHONS = ("3.12.12", "3.10.13")
 # numpy 1.25.2, onnxruntime 1.16.3 and Pillow 9.5.0 have no cp312 wheels; numpy 2.3.0 and
 # onnxruntime 1.24.1 have no cp310 wheels. gradio is pure Python (>=3.10 since 5.0).
 WHEELS = {
-    "3.12.12": {"numpy": ("1.26.0", None), "onnxruntime": ("1.17.0", None),
-                "Pillow": ("10.0.0", None)},
+    "3.12.12": {
+        "numpy": ("1.26.0", None),
+        "onnxruntime": ("1.17.0", None),
+        "Pillow": ("10.0.0", None),
+    },
     "3.10.13": {"numpy": (None, "2.3.0"), "onnxruntime": (None, "1.24.0")},
 }
 GRADIO_PORT = 7860  # Gradio's default; the Docker Space's app_port
@@ -152,12 +168,18 @@ def build_space(
         )
         if docker:
             readme = docker_readme_source(meta, hardware=hardware, license=license)
-            (staging / "Dockerfile").write_text(dockerfile_source(_python_minor(meta)),
-                                                encoding="utf-8")
+            (staging / "Dockerfile").write_text(
+                dockerfile_source(_python_minor(meta)), encoding="utf-8"
+            )
             (staging / ".dockerignore").write_text(DOCKERIGNORE, encoding="utf-8")
         else:
-            readme = readme_source(meta, gradio_version=requirements["gradio"],
-                                   hardware=hardware, license=license, python=python)
+            readme = readme_source(
+                meta,
+                gradio_version=requirements["gradio"],
+                hardware=hardware,
+                license=license,
+                python=python,
+            )
         (staging / "README.md").write_text(readme, encoding="utf-8")
         # Whoever runs the app reads every file and changes none (the Docker image keeps
         # them root's): normalise the modes the bundle's files came with (0600 from mkstemp).
@@ -191,8 +213,11 @@ def build_static_space(
         shutil.copy2(bundle / "model.json", staging / "model.json")
         shutil.copy2(bundle / model_file, staging / model_file)
         _copy_examples(bundle, meta, staging)
-        report = [f"report/{f}" for f in ("confusion.png", "top_losses.png")
-                  if (bundle / "report" / f).is_file()]
+        report = [
+            f"report/{f}"
+            for f in ("confusion.png", "top_losses.png")
+            if (bundle / "report" / f).is_file()
+        ]
         for file in report:
             (staging / "report").mkdir(exist_ok=True)
             shutil.copy2(bundle / file, staging / file)
@@ -211,10 +236,12 @@ def build_static_space(
             "home": meta.get("post") if str(meta.get("post") or "").startswith("http") else None,
         }
         template = (WEB_SOURCE / "index.html").read_text(encoding="utf-8")
-        (staging / "index.html").write_text(render_page(template, meta, config, "./"),
-                                            encoding="utf-8")
-        (staging / "README.md").write_text(static_readme_source(meta, license=license),
-                                           encoding="utf-8")
+        (staging / "index.html").write_text(
+            render_page(template, meta, config, "./"), encoding="utf-8"
+        )
+        (staging / "README.md").write_text(
+            static_readme_source(meta, license=license), encoding="utf-8"
+        )
     return SpaceFolder(path=out, name=meta["name"], files=_listing(out), requirements={})
 
 
@@ -222,16 +249,21 @@ def render_page(template: str, meta: dict, config: dict, assets: str) -> str:
     """demos/web/index.html with its settings filled in (the blog's build does the same)."""
     title = str(meta.get("title") or meta.get("name") or "Demo")
     settings = json.dumps(config).replace("</", "<\\/")  # safe inside <script>
-    return (template.replace("{{TITLE}}", html.escape(title))
-            .replace("{{DESCRIPTION}}", html.escape(str(meta.get("description") or "")))
-            .replace("{{ASSETS}}", html.escape(assets, quote=True))
-            .replace("{{CONFIG}}", settings))
+    return (
+        template.replace("{{TITLE}}", html.escape(title))
+        .replace("{{DESCRIPTION}}", html.escape(str(meta.get("description") or "")))
+        .replace("{{ASSETS}}", html.escape(assets, quote=True))
+        .replace("{{CONFIG}}", settings)
+    )
 
 
 def _runtime_folder(node_modules: str | Path | None) -> Path:
     """onnxruntime-web's dist/ folder: in --node-modules, ./node_modules or the repository's."""
-    candidates = [Path(node_modules)] if node_modules else [
-        Path("node_modules"), Path(__file__).resolve().parent.parent / "node_modules"]
+    candidates = (
+        [Path(node_modules)]
+        if node_modules
+        else [Path("node_modules"), Path(__file__).resolve().parent.parent / "node_modules"]
+    )
     for folder in candidates:
         dist = folder / RUNTIME_PACKAGE / "dist"
         if all((dist / f).is_file() for f in RUNTIME_FILES):
@@ -246,8 +278,7 @@ def _runtime_folder(node_modules: str | Path | None) -> Path:
 def static_readme_source(meta: dict, *, license: str) -> str:
     """README.md of a static Space: the YAML header (sdk: static, isolation headers), a card."""
     title = str(meta.get("title") or meta["name"])
-    tags = ["onnx", "onnxruntime-web", str(meta.get("task", "image-classification")),
-            "fastai-book"]
+    tags = ["onnx", "onnxruntime-web", str(meta.get("task", "image-classification")), "fastai-book"]
     header = [
         "---",
         f"title: {_yaml_str(title)}",
@@ -421,9 +452,12 @@ def space_python(requirements: dict[str, str], where: str = "model.json") -> str
     exists for (see WHEELS)."""
     for python in ZEROGPU_PYTHONS:
         ranges = WHEELS[python]
-        if all((low is None or _version_tuple(requirements[dist]) >= _version_tuple(low))
-               and (high is None or _version_tuple(requirements[dist]) < _version_tuple(high))
-               for dist, (low, high) in ranges.items() if dist in requirements):
+        if all(
+            (low is None or _version_tuple(requirements[dist]) >= _version_tuple(low))
+            and (high is None or _version_tuple(requirements[dist]) < _version_tuple(high))
+            for dist, (low, high) in ranges.items()
+            if dist in requirements
+        ):
             return python
     pins = ", ".join(f"{dist}=={version}" for dist, version in requirements.items())
     raise SpaceError(
@@ -477,11 +511,13 @@ def metric_rows(metrics: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def _card_header(meta: dict, *, sdk: list[str], hardware: str, license: str,
-                 tags: list[str]) -> list[str]:
+def _card_header(
+    meta: dict, *, sdk: list[str], hardware: str, license: str, tags: list[str]
+) -> list[str]:
     title = str(meta.get("title") or meta["name"])
-    suggested = [f"suggested_hardware: {_yaml_str(hardware)}"] if hardware in SUGGESTED_HARDWARE \
-        else []
+    suggested = (
+        [f"suggested_hardware: {_yaml_str(hardware)}"] if hardware in SUGGESTED_HARDWARE else []
+    )
     return [
         "---",
         f"title: {_yaml_str(title)}",
@@ -537,8 +573,9 @@ def _card_body(meta: dict, *, runs_on: str, written_by: str) -> list[str]:
     return lines
 
 
-def readme_source(meta: dict, *, gradio_version: str, hardware: str, license: str,
-                  python: str | None = None) -> str:
+def readme_source(
+    meta: dict, *, gradio_version: str, hardware: str, license: str, python: str | None = None
+) -> str:
     """README.md of a Gradio Space: the YAML header, then a card with metrics and the API call.
 
     The header fits ZeroGPU (https://huggingface.co/docs/hub/spaces-zerogpu): one of its
@@ -546,14 +583,22 @@ def readme_source(meta: dict, *, gradio_version: str, hardware: str, license: st
     """
     python = python or space_python(_requirements(meta))
     tags = ["gradio", "onnx", str(meta.get("task", "image-classification")), "fastai-book"]
-    header = _card_header(meta, sdk=[
-        "sdk: gradio",
-        f"sdk_version: {_yaml_str(gradio_version)}",
-        "app_file: app.py",
-        f"python_version: {_yaml_str(python)}",
-    ], hardware=hardware, license=license, tags=tags)
-    runs_on = ("The model runs on the CPU with ONNX Runtime, outside `spaces.GPU`: on ZeroGPU "
-               "hardware a prediction uses none of the visitor's GPU quota.")
+    header = _card_header(
+        meta,
+        sdk=[
+            "sdk: gradio",
+            f"sdk_version: {_yaml_str(gradio_version)}",
+            "app_file: app.py",
+            f"python_version: {_yaml_str(python)}",
+        ],
+        hardware=hardware,
+        license=license,
+        tags=tags,
+    )
+    runs_on = (
+        "The model runs on the CPU with ONNX Runtime, outside `spaces.GPU`: on ZeroGPU "
+        "hardware a prediction uses none of the visitor's GPU quota."
+    )
     body = _card_body(meta, runs_on=runs_on, written_by="python -m demos space")
     return "\n".join(header) + "\n\n" + "\n".join(body)
 
@@ -561,10 +606,20 @@ def readme_source(meta: dict, *, gradio_version: str, hardware: str, license: st
 def docker_readme_source(meta: dict, *, hardware: str, license: str) -> str:
     """README.md of a Docker Space: `sdk: docker` on the Dockerfile's port, no Gradio fields
     (the Dockerfile picks Python and Gradio)."""
-    tags = ["gradio", "docker", "onnx", str(meta.get("task", "image-classification")),
-            "fastai-book"]
-    header = _card_header(meta, sdk=["sdk: docker", f"app_port: {GRADIO_PORT}"],
-                          hardware=hardware, license=license, tags=tags)
+    tags = [
+        "gradio",
+        "docker",
+        "onnx",
+        str(meta.get("task", "image-classification")),
+        "fastai-book",
+    ]
+    header = _card_header(
+        meta,
+        sdk=["sdk: docker", f"app_port: {GRADIO_PORT}"],
+        hardware=hardware,
+        license=license,
+        tags=tags,
+    )
     runs_on = "The model runs on the CPU with ONNX Runtime, in the container the Dockerfile builds."
     body = _card_body(meta, runs_on=runs_on, written_by="python -m demos space --docker")
     return "\n".join(header) + "\n\n" + "\n".join(body)
@@ -707,12 +762,20 @@ def run(args: argparse.Namespace) -> int:
     if args.static:
         if args.docker:
             raise SpaceError("--static and --docker don't mix: a static Space has no server.")
-        folder = build_static_space(args.name, args.out, models=args.models,
-                                    node_modules=args.node_modules, license=args.license)
-        print(f"Wrote the static Space for {folder.name!r} to {folder.path} "
-              f"({len(folder.files)} files).")
-        print(f"Try it: python -m http.server -d {folder.path} 8000, then open "
-              "http://127.0.0.1:8000/")
+        folder = build_static_space(
+            args.name,
+            args.out,
+            models=args.models,
+            node_modules=args.node_modules,
+            license=args.license,
+        )
+        print(
+            f"Wrote the static Space for {folder.name!r} to {folder.path} "
+            f"({len(folder.files)} files)."
+        )
+        print(
+            f"Try it: python -m http.server -d {folder.path} 8000, then open http://127.0.0.1:8000/"
+        )
         return 0
     folder = build_space(
         args.name,

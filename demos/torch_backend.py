@@ -67,10 +67,13 @@ def build(folder: Path, meta: dict) -> Callable[[np.ndarray], np.ndarray]:
     arch, model_json = meta["architecture"], folder / "model.json"
     num_classes = arch["num_classes"]
     if arch.get("framework") == "fastai":
-        raise _fail(model_json, "architecture",
-                    f"{arch['name']!r} is a fastai network (a torchvision body with fastai's "
-                    "head), which only the ONNX backend runs",
-                    "Serve it with --backend onnx (the default)")
+        raise _fail(
+            model_json,
+            "architecture",
+            f"{arch['name']!r} is a fastai network (a torchvision body with fastai's "
+            "head), which only the ONNX backend runs",
+            "Serve it with --backend onnx (the default)",
+        )
     if arch["name"] == "simple_cnn":
         widths = arch.get("widths")
         if (

@@ -80,19 +80,27 @@ def needs_sample(models: Path) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="make preview", description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default="127.0.0.1", help="address to serve on "
-                        "(default: 127.0.0.1)")
-    parser.add_argument("--blog-port", type=int, default=8000, help="the blog's port "
-                        "(default: 8000)")
-    parser.add_argument("--demo-port", type=int, default=7860, help="the demos' port "
-                        "(default: 7860)")
-    parser.add_argument("--models", type=Path, default=ROOT / "models",
-                        help="bundles folder (default: models)")
-    parser.add_argument("--no-train", action="store_true",
-                        help="don't train the digits sample when its bundle is missing "
-                        "(default: train it)")
+        prog="make preview",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to serve on (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--blog-port", type=int, default=8000, help="the blog's port (default: 8000)"
+    )
+    parser.add_argument(
+        "--demo-port", type=int, default=7860, help="the demos' port (default: 7860)"
+    )
+    parser.add_argument(
+        "--models", type=Path, default=ROOT / "models", help="bundles folder (default: models)"
+    )
+    parser.add_argument(
+        "--no-train",
+        action="store_true",
+        help="don't train the digits sample when its bundle is missing (default: train it)",
+    )
     args = parser.parse_args(argv)
     # Ctrl-C and a polite kill both stop the servers (a shell's `&` would have SIGINT ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -100,18 +108,23 @@ def main(argv: list[str] | None = None) -> int:
 
     for name, port in (("blog", args.blog_port), ("demos", args.demo_port)):
         if not port_is_free(args.host, port):
-            print(f"error: port {port} (the {name}) is in use on {args.host}: stop the other "
-                  f"server, or choose another port (make preview PORT=8001 DEMO_PORT=7861).",
-                  file=sys.stderr)
+            print(
+                f"error: port {port} (the {name}) is in use on {args.host}: stop the other "
+                f"server, or choose another port (make preview PORT=8001 DEMO_PORT=7861).",
+                file=sys.stderr,
+            )
             return 2
 
     python = sys.executable
     if needs_sample(args.models) and not args.no_train:
         sample = args.models / SAMPLE
-        print(f"Training the {SAMPLE} sample into {sample} (first run only, about a minute)…",
-              flush=True)
-        trainer = subprocess.Popen([python, "-m", "training", SAMPLE, "--output", str(sample)],
-                                   cwd=ROOT)
+        print(
+            f"Training the {SAMPLE} sample into {sample} (first run only, about a minute)…",
+            flush=True,
+        )
+        trainer = subprocess.Popen(
+            [python, "-m", "training", SAMPLE, "--output", str(sample)], cwd=ROOT
+        )
         try:
             code = trainer.wait()
         except KeyboardInterrupt:
@@ -130,11 +143,20 @@ def main(argv: list[str] | None = None) -> int:
 
     blog_url = f"http://{args.host}:{args.blog_port}/"
     demo_url = f"http://{args.host}:{args.demo_port}/"
-    env = {**os.environ, "DEMOS_URL": demo_url, "SITE_URL": blog_url,
-           "NO_MKDOCS_2_WARNING": "1"}
+    env = {**os.environ, "DEMOS_URL": demo_url, "SITE_URL": blog_url, "NO_MKDOCS_2_WARNING": "1"}
     commands = [
-        [python, "-m", "demos", "serve", "--models", str(args.models), "--host", args.host,
-         "--port", str(args.demo_port)],
+        [
+            python,
+            "-m",
+            "demos",
+            "serve",
+            "--models",
+            str(args.models),
+            "--host",
+            args.host,
+            "--port",
+            str(args.demo_port),
+        ],
         [python, "-m", "mkdocs", "serve", "--dev-addr", f"{args.host}:{args.blog_port}"],
     ]
     processes: list[subprocess.Popen] = []

@@ -17,8 +17,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    "blog": {"torch", "torchvision", "gradio", "gradio_client", "training", "demos",
-             "onnxruntime", "safetensors"},
+    "blog": {
+        "torch",
+        "torchvision",
+        "gradio",
+        "gradio_client",
+        "training",
+        "demos",
+        "onnxruntime",
+        "safetensors",
+    },
     "demos": {"training", "blog"},
     "training": {"demos", "blog", "gradio"},
 }
@@ -49,9 +57,12 @@ def modules(package: str) -> list[Path]:
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_packages_keep_to_their_boundaries(package):
     assert modules(package), f"no modules found in {package}/"
-    broken = [f"{path.relative_to(ROOT)}:{line} imports {name}"
-              for path in modules(package)
-              for name, line in imports(path).items() if name in FORBIDDEN[package]]
+    broken = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in modules(package)
+        for name, line in imports(path).items()
+        if name in FORBIDDEN[package]
+    ]
     assert not broken, "\n".join(broken)
 
 

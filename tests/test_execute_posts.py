@@ -114,8 +114,9 @@ def test_folders_expand_to_their_notebooks(tmp_path):
 def test_an_edit_saved_while_running_is_kept(tmp_path, capsys):
     path = tmp_path / "2026-01-01-edited.ipynb"
     # The cell stands in for the author pressing Save in Jupyter while the notebook runs.
-    notebook = new_notebook(cells=[new_code_cell(
-        f"import os, time\ntime.sleep(0.05)\nos.utime({str(path)!r})")])
+    notebook = new_notebook(
+        cells=[new_code_cell(f"import os, time\ntime.sleep(0.05)\nos.utime({str(path)!r})")]
+    )
     nbformat.write(notebook, path)
     before = path.read_bytes()
     assert execute_posts.main([str(path)]) == 1

@@ -33,17 +33,19 @@ NOT_RUN_HERE = {
     "make test": "the command that runs this test (CI runs it)",
     "source .venv/bin/activate": "environment set-up; the test calls the venv's python",
     # Executing the example notebook is a test of its own; running it here too doubled the time.
-    "python scripts/execute_posts.py posts/2026-11-20-notebook-features.ipynb":
-        "run for real by tests/test_execute_posts.py on a copy of that notebook",
+    "python scripts/execute_posts.py posts/2026-11-20-notebook-features.ipynb": (
+        "run for real by tests/test_execute_posts.py on a copy of that notebook"
+    ),
 }
-NETWORK = {"python -m demos deploy bears --space YOUR-NAME/bears",
-           "python -m demos deploy bears --space YOUR-NAME/bears-web --static",
-           "python -m training folder data/bears"}
+NETWORK = {
+    "python -m demos deploy bears --space YOUR-NAME/bears",
+    "python -m demos deploy bears --space YOUR-NAME/bears-web --static",
+    "python -m training folder data/bears",
+}
 
 
 def readme_blocks() -> list[tuple[str, str]]:
-    return re.findall(r"^ *```(sh|python)\n(.*?)^ *```", README.read_text("utf-8"),
-                      re.S | re.M)
+    return re.findall(r"^ *```(sh|python)\n(.*?)^ *```", README.read_text("utf-8"), re.S | re.M)
 
 
 def readme_commands() -> list[str]:
@@ -94,8 +96,14 @@ def argv(command: str) -> list[str]:
 
 
 def run(command: str, cwd: Path) -> subprocess.CompletedProcess:
-    result = subprocess.run(argv(command), cwd=cwd, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    result = subprocess.run(
+        argv(command),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert result.returncode == 0, f"{command}\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
     return result
 
@@ -136,9 +144,13 @@ def serve_and_call(command: str, cwd: Path, python_blocks: list[str]) -> None:
     python_blocks = [code.replace("127.0.0.1:7860", f"127.0.0.1:{port}") for code in python_blocks]
     assert all(str(port) in code for code in python_blocks if "Client(" in code)
     log = cwd / "serve.log"
-    process = subprocess.Popen([*argv(command), "--port", str(port)], cwd=cwd,
-                               stdout=log.open("w"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [*argv(command), "--port", str(port)],
+        cwd=cwd,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 180
         while "Serving" not in log.read_text() or str(port) not in log.read_text():
@@ -146,8 +158,13 @@ def serve_and_call(command: str, cwd: Path, python_blocks: list[str]) -> None:
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.5)
         for code in python_blocks:
-            result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd,
-                                    capture_output=True, text=True, timeout=120)
+            result = subprocess.run(
+                [sys.executable, "-c", textwrap.dedent(code)],
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert result.returncode == 0, result.stderr[-3000:]
             assert result.stdout.strip().splitlines()[-1] == "grizzly", result.stdout
     finally:

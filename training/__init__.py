@@ -15,8 +15,17 @@ from .data import DataError
 from .loop import Result, train
 from .models import WeightsUnavailable
 
-__all__ = ["Config", "DataError", "ExportError", "Result", "WeightsUnavailable", "export",
-           "recipes", "run", "train"]
+__all__ = [
+    "Config",
+    "DataError",
+    "ExportError",
+    "Result",
+    "WeightsUnavailable",
+    "export",
+    "recipes",
+    "run",
+    "train",
+]
 
 
 def run(recipe: str, output: str | None = None, **changes):

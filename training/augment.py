@@ -47,8 +47,9 @@ def flip_matrices(n: int, g: torch.Generator) -> torch.Tensor:
     return m
 
 
-def rotate_matrices(n: int, max_degrees: float, p: float, aspect: float,
-                    g: torch.Generator) -> torch.Tensor:
+def rotate_matrices(
+    n: int, max_degrees: float, p: float, aspect: float, g: torch.Generator
+) -> torch.Tensor:
     """Rotation about the centre; `aspect` = width/height keeps angles right on non-squares."""
     angle = _uniform(n, -max_degrees, max_degrees, g) * math.pi / 180
     angle = torch.where(_chance(n, p, g), angle, torch.zeros(n))
@@ -123,8 +124,9 @@ def warp_batch(x: torch.Tensor, matrices: torch.Tensor, size: tuple[int, int]) -
     mapped = points @ matrices.to(x.device, torch.float32).transpose(1, 2)
     grid = mapped[..., :2] / mapped[..., 2:].clamp(min=1e-6)
     # Reflection fills what a rotation or warp uncovers with image content, as fastai does.
-    return F.grid_sample(x, grid.reshape(n, h, w, 2), mode="bilinear",
-                         padding_mode="reflection", align_corners=False)
+    return F.grid_sample(
+        x, grid.reshape(n, h, w, 2), mode="bilinear", padding_mode="reflection", align_corners=False
+    )
 
 
 def lighting(x: torch.Tensor, max_lighting: float, p: float, g: torch.Generator) -> torch.Tensor:

@@ -46,19 +46,24 @@ def _version(package: str) -> str:
 
 
 def versions() -> dict:
-    return {"python": platform.python_version(), "torch": _version("torch"),
-            "torchvision": _version("torchvision"), "onnx": _version("onnx"),
-            "onnxruntime": _version("onnxruntime"), "safetensors": _version("safetensors"),
-            # What the Space's requirements pin too: the preprocessing runs on these.
-            "numpy": _version("numpy"), "pillow": _version("Pillow")}
+    return {
+        "python": platform.python_version(),
+        "torch": _version("torch"),
+        "torchvision": _version("torchvision"),
+        "onnx": _version("onnx"),
+        "onnxruntime": _version("onnxruntime"),
+        "safetensors": _version("safetensors"),
+        # What the Space's requirements pin too: the preprocessing runs on these.
+        "numpy": _version("numpy"),
+        "pillow": _version("Pillow"),
+    }
 
 
 def rebuild(spec: dict) -> torch.nn.Module:
     """The network as a reader of model.json builds it, without any training code paths."""
     if spec["name"] == "simple_cnn":
         return simple_cnn(spec["widths"], spec["num_classes"])
-    return torchvision.models.get_model(spec["name"], weights=None,
-                                        num_classes=spec["num_classes"])
+    return torchvision.models.get_model(spec["name"], weights=None, num_classes=spec["num_classes"])
 
 
 def write_weights(model: torch.nn.Module, spec: dict, path: Path) -> None:
@@ -68,8 +73,9 @@ def write_weights(model: torch.nn.Module, spec: dict, path: Path) -> None:
     try:
         rebuild(spec).load_state_dict(load_file(str(path)), strict=True)
     except RuntimeError as error:
-        raise ExportError(f"{path}: the weights don't fit {spec['name']} as built from "
-                          f"model.json: {error}") from None
+        raise ExportError(
+            f"{path}: the weights don't fit {spec['name']} as built from model.json: {error}"
+        ) from None
 
 
 def write_onnx(model: torch.nn.Module, sample: torch.Tensor, path: Path) -> float:
@@ -81,9 +87,16 @@ def write_onnx(model: torch.nn.Module, sample: torch.Tensor, path: Path) -> floa
     # (its deprecation warning is silenced; the ONNX check below guards the result).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(model, sample[:1], str(path), input_names=["image"],
-                          output_names=["logits"], opset_version=OPSET, dynamo=False,
-                          dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
+        torch.onnx.export(
+            model,
+            sample[:1],
+            str(path),
+            input_names=["image"],
+            output_names=["logits"],
+            opset_version=OPSET,
+            dynamo=False,
+            dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+        )
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     with torch.no_grad():
         expected = model(sample).softmax(1).numpy()
@@ -91,8 +104,10 @@ def write_onnx(model: torch.nn.Module, sample: torch.Tensor, path: Path) -> floa
     got = torch.from_numpy(logits).softmax(1).numpy()
     gap = float(np.abs(got - expected).max())
     if gap > TOLERANCE:
-        raise ExportError(f"{path}: ONNX Runtime's probabilities differ from torch's by {gap:.2e} "
-                          f"(more than {TOLERANCE}); the bundle was not written.")
+        raise ExportError(
+            f"{path}: ONNX Runtime's probabilities differ from torch's by {gap:.2e} "
+            f"(more than {TOLERANCE}); the bundle was not written."
+        )
     return gap
 
 
@@ -108,8 +123,9 @@ def write_examples(result, folder: Path, per_class: int) -> list[dict]:
     # their class index in front, so no example overwrites another.
     stems = [_safe(label) for label in result.labels]
     stems = [f"{i}_{stem}" if stems.count(stem) > 1 else stem for i, stem in enumerate(stems)]
-    for path, target in zip(result.data.valid.paths, result.data.valid.targets.tolist(),
-                            strict=True):
+    for path, target in zip(
+        result.data.valid.paths, result.data.valid.targets.tolist(), strict=True
+    ):
         label = result.labels[target]
         n = counts.get(label, 0)
         if n >= per_class:
@@ -136,11 +152,19 @@ def model_json(result, examples: list[dict], int8: dict | None = None) -> dict:
         "task": "image-classification",
         "architecture": architecture(config, len(result.labels)),
         "labels": list(result.labels),
-        "input": {"size": [config.size, config.size], "resize": config.resize,
-                  "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)},
+        "input": {
+            "size": [config.size, config.size],
+            "resize": config.resize,
+            "mean": list(IMAGENET_MEAN),
+            "std": list(IMAGENET_STD),
+        },
         "onnx": {"input": "image", "output": "logits", "opset": OPSET},
-        "metrics": {"accuracy": m["accuracy"], "error_rate": m["error_rate"],
-                    "valid_loss": m["valid_loss"], "n_valid": m["n_valid"]},
+        "metrics": {
+            "accuracy": m["accuracy"],
+            "error_rate": m["error_rate"],
+            "valid_loss": m["valid_loss"],
+            "n_valid": m["n_valid"],
+        },
         **({"int8": int8} if int8 else {}),
         "examples": examples,
         "recipe": config.to_dict(),
@@ -163,19 +187,27 @@ def write_int8(result, folder: Path) -> dict:
     """model.int8.onnx beside model.onnx, calibrated on training images; its model.json entry."""
     config = result.config
     size = (config.size, config.size)
-    batches = quantize.calibration_batches(result.data.train.images, size,
-                                           config.calibration_images, config.seed)
-    return quantize.write_int8(folder / "model.onnx", folder / quantize.FILE, batches,
-                               result.data.valid.images, result.data.valid.targets,
-                               result.metrics["accuracy"])
+    batches = quantize.calibration_batches(
+        result.data.train.images, size, config.calibration_images, config.seed
+    )
+    return quantize.write_int8(
+        folder / "model.onnx",
+        folder / quantize.FILE,
+        batches,
+        result.data.valid.images,
+        result.data.valid.targets,
+        result.metrics["accuracy"],
+    )
 
 
 def export(result, output: str | Path | None = None) -> Path:
     """Write `result` as a bundle at `output` (default: the config's) and return its path."""
     final = Path(output or result.config.output)
     if final.exists() and any(final.iterdir()) and not (final / "model.json").exists():
-        raise ExportError(f"{final} exists and is not a model bundle (no model.json); "
-                          "choose another --output or empty that folder.")
+        raise ExportError(
+            f"{final} exists and is not a model bundle (no model.json); "
+            "choose another --output or empty that folder."
+        )
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     try:

@@ -25,8 +25,11 @@ RECIPE_HELP = {
 }
 HIDDEN = {"recipe"}  # set by the subcommand itself
 # Options with a fixed set of values: argparse rejects a typo with the valid choices.
-CHOICES = {"resize": ("squish", "crop", "pad"), "schedule": ("fine_tune", "one_cycle"),
-           "labels_from": ("folder", "regex", "csv")}
+CHOICES = {
+    "resize": ("squish", "crop", "pad"),
+    "schedule": ("fine_tune", "one_cycle"),
+    "labels_from": ("folder", "regex", "csv"),
+}
 
 
 def _add_options(parser: argparse.ArgumentParser, defaults: Config, positional_path: bool):
@@ -38,32 +41,43 @@ def _add_options(parser: argparse.ArgumentParser, defaults: Config, positional_p
         flag = "--" + f.name.replace("_", "-")
         text = helps[f.name] + " (default: %(default)s)"
         if isinstance(default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
-                                help=helps[f.name] + f" (default: {default})")
+            parser.add_argument(
+                flag,
+                action=argparse.BooleanOptionalAction,
+                default=default,
+                help=helps[f.name] + f" (default: {default})",
+            )
         elif isinstance(default, list):
-            parser.add_argument(flag, type=int, nargs="+", default=default, metavar="N",
-                                help=text)
+            parser.add_argument(flag, type=int, nargs="+", default=default, metavar="N", help=text)
         else:
-            parser.add_argument(flag, type=type(default), default=default,
-                                choices=CHOICES.get(f.name), metavar=f.name.upper(),
-                                help=text)
+            parser.add_argument(
+                flag,
+                type=type(default),
+                default=default,
+                choices=CHOICES.get(f.name),
+                metavar=f.name.upper(),
+                help=text,
+            )
 
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="python -m training",
         description="Fine-tune an image classifier the fastai way in plain PyTorch and export "
-                    "a model bundle (model.json, model.safetensors, model.onnx, examples/, "
-                    "report/) to models/<name>/.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "a model bundle (model.json, model.safetensors, model.onnx, examples/, "
+        "report/) to models/<name>/.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = top.add_subparsers(dest="recipe", metavar="RECIPE", required=True)
     for name in recipes.NAMES:
         defaults = recipes.config(name)
         p = sub.add_parser(name, help=RECIPE_HELP[name], description=RECIPE_HELP[name])
         positional = name in ("folder", "csv")
         if positional:
-            p.add_argument("path", metavar="FILE" if name == "csv" else "PATH",
-                           help=RECIPE_HELP[name])
+            p.add_argument(
+                "path", metavar="FILE" if name == "csv" else "PATH", help=RECIPE_HELP[name]
+            )
         _add_options(p, defaults, positional)
     return top
 
@@ -77,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     chosen = any(a == "--schedule" or a.startswith("--schedule=") for a in argv)
     if not args["pretrained"] and args["schedule"] == "fine_tune" and not chosen:
         # fine_tune freezes a pretrained body first; a random body has nothing worth keeping.
-        print("note: --no-pretrained: training with one_cycle (no pretrained body to freeze; "
-              "--schedule fine_tune to insist).")
+        print(
+            "note: --no-pretrained: training with one_cycle (no pretrained body to freeze; "
+            "--schedule fine_tune to insist)."
+        )
         args["schedule"] = "one_cycle"
     from . import ExportError, WeightsUnavailable, export, train
     from .data import DataError
@@ -97,14 +113,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     m = result.metrics
     note = " (interrupted: best epoch so far)" if result.interrupted else ""
-    print(f"accuracy {m['accuracy']:.4f}, error_rate {m['error_rate']:.4f} on {m['n_valid']} "
-          f"validation images; trained in {result.seconds:.1f} s{note}")
+    print(
+        f"accuracy {m['accuracy']:.4f}, error_rate {m['error_rate']:.4f} on {m['n_valid']} "
+        f"validation images; trained in {result.seconds:.1f} s{note}"
+    )
     int8 = json.loads((path / "model.json").read_text()).get("int8")
     files = "model.json, model.safetensors, model.onnx, " + ("model.int8.onnx, " if int8 else "")
     print(f"wrote {path}/ ({files}examples/, report/)")
     if int8:
-        use = ("the web demo and Spaces use it" if int8["preferred"] else
-               "more than half a point below fp32: the demos use model.onnx")
-        print(f"int8: accuracy {int8['accuracy']:.4f} ({int8['bytes'] / 1e6:.1f} MB, top-1 equal "
-              f"to fp32 on {int8['agreement']:.1%}); {use}")
+        use = (
+            "the web demo and Spaces use it"
+            if int8["preferred"]
+            else "more than half a point below fp32: the demos use model.onnx"
+        )
+        print(
+            f"int8: accuracy {int8['accuracy']:.4f} ({int8['bytes'] / 1e6:.1f} MB, top-1 equal "
+            f"to fp32 on {int8['agreement']:.1%}); {use}"
+        )
     return 0

@@ -104,8 +104,10 @@ class Config:
         config.name = config.name or config.recipe
         # The name becomes a folder, a URL path and a Hugging Face Space name.
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}", config.name):
-            raise ValueError(f"name {config.name!r}: use letters, digits, '.', '_' and '-' "
-                             "(it becomes the bundle folder and the demo's URL)")
+            raise ValueError(
+                f"name {config.name!r}: use letters, digits, '.', '_' and '-' "
+                "(it becomes the bundle folder and the demo's URL)"
+            )
         if config.post and not config.post.startswith(("http://", "https://")):
             raise ValueError(f"post {config.post!r} must be an http(s) URL of the blog post")
         config.output = config.output or str(root / "models" / config.name)

@@ -26,8 +26,7 @@ from tqdm.auto import tqdm
 
 from .images import BadImage, open_rgb, resize
 
-IMAGE_EXTENSIONS = {ext for ext, fmt in Image.registered_extensions().items()
-                    if fmt in Image.OPEN}
+IMAGE_EXTENSIONS = {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
 
 
 class DataError(Exception):
@@ -105,8 +104,9 @@ def items_from_regex(root: str | Path, pattern: str) -> tuple[list[Item], list[S
     try:
         regex = re.compile(pattern)
     except re.error as error:
-        raise DataError(f"label regex {pattern!r} is not a valid regular expression: {error}") \
-            from None
+        raise DataError(
+            f"label regex {pattern!r} is not a valid regular expression: {error}"
+        ) from None
     if regex.groups < 1:
         raise DataError(f"label regex {pattern!r} needs a group, e.g. ^(.+)_\\d+\\.jpg$")
     items, skipped = [], []
@@ -131,8 +131,10 @@ def items_from_csv(csv_path: str | Path, root: str | Path | None = None) -> list
         reader = csv.DictReader(f)
         columns = [c.strip() for c in reader.fieldnames or []]
         if "fname" not in columns or "label" not in columns:
-            raise DataError(f"{csv_path}: line 1 must name the columns fname,label[,is_valid]; "
-                            f"found {','.join(columns) or 'nothing'}.")
+            raise DataError(
+                f"{csv_path}: line 1 must name the columns fname,label[,is_valid]; "
+                f"found {','.join(columns) or 'nothing'}."
+            )
         items = []
         for line, row in enumerate(reader, start=2):
             row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
@@ -142,8 +144,10 @@ def items_from_csv(csv_path: str | Path, root: str | Path | None = None) -> list
             if "is_valid" in row:
                 flag = row["is_valid"].lower()
                 if flag not in ("true", "false", "1", "0", "yes", "no"):
-                    raise DataError(f"{csv_path}: line {line}: is_valid must be true or false, "
-                                    f"not {row['is_valid']!r}.")
+                    raise DataError(
+                        f"{csv_path}: line {line}: is_valid must be true or false, "
+                        f"not {row['is_valid']!r}."
+                    )
                 is_valid = flag in ("true", "1", "yes")
             items.append(Item(root / row["fname"], row["label"], is_valid))
     if not items:
@@ -156,8 +160,10 @@ def split(items: list[Item], valid_pct: float, seed: int) -> tuple[list[Item], l
     flags = {item.is_valid for item in items}
     if flags != {None}:
         if None in flags:
-            raise DataError("some items say whether they are validation items and some don't; "
-                            "mark every row (is_valid) or none.")
+            raise DataError(
+                "some items say whether they are validation items and some don't; "
+                "mark every row (is_valid) or none."
+            )
         return [i for i in items if not i.is_valid], [i for i in items if i.is_valid]
     if not 0 < valid_pct < 1:
         raise DataError(f"valid_pct must be between 0 and 1, not {valid_pct}.")
@@ -187,9 +193,16 @@ def _cache_key(items: list[Item], size, method) -> str:
     return digest.hexdigest()[:20]
 
 
-def decode_all(items: list[Item], size: tuple[int, int], method: str, workers: int = 0,
-               cache_dir: str | Path | None = None, desc: str = "images", progress: bool = True,
-               fast: bool = False):
+def decode_all(
+    items: list[Item],
+    size: tuple[int, int],
+    method: str,
+    workers: int = 0,
+    cache_dir: str | Path | None = None,
+    desc: str = "images",
+    progress: bool = True,
+    fast: bool = False,
+):
     """Decode and resize every item once: (uint8 array, kept items, skipped), cached on disk.
 
     `fast` lets JPEGs decode at a reduced scale (training images only: the validation
@@ -208,8 +221,11 @@ def decode_all(items: list[Item], size: tuple[int, int], method: str, workers: i
     # Threads suffice: Pillow releases the GIL while decoding and resizing.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = pool.map(lambda item: _decode(item, size, method, fast), items)
-        for i, (pixels, error) in enumerate(tqdm(results, total=len(items), desc=desc,
-                                                 leave=False, unit="img", disable=not progress)):
+        for i, (pixels, error) in enumerate(
+            tqdm(
+                results, total=len(items), desc=desc, leave=False, unit="img", disable=not progress
+            )
+        ):
             if error is None:
                 out[len(kept_index)] = pixels
                 kept_index.append(i)
@@ -217,8 +233,7 @@ def decode_all(items: list[Item], size: tuple[int, int], method: str, workers: i
                 skipped.append(Skipped(str(items[i].path), error))
     out = out[: len(kept_index)]
     if cache is not None:
-        _write_cache(cache, out, {"kept": kept_index,
-                                  "skipped": [s.__dict__ for s in skipped]})
+        _write_cache(cache, out, {"kept": kept_index, "skipped": [s.__dict__ for s in skipped]})
     return out, [items[i] for i in kept_index], skipped
 
 
@@ -243,31 +258,49 @@ def _write_cache(cache: Path, images: np.ndarray, meta: dict) -> None:
         raise
 
 
-def load(items: list[Item], config, skipped: list[Skipped] | None = None,
-         progress: bool = True) -> Data:
+def load(
+    items: list[Item], config, skipped: list[Skipped] | None = None, progress: bool = True
+) -> Data:
     """Split, check and decode: the training set at size*presize, validation at size."""
     skipped = list(skipped or [])
     if not items:
         raise DataError(f"no images found in {config.path or 'the data'}.")
     train_items, valid_items = split(items, config.valid_pct, config.seed)
     if not train_items or not valid_items:
-        raise DataError(f"{config.path}: need images for both training and validation; "
-                        f"found {len(train_items)} and {len(valid_items)}.")
+        raise DataError(
+            f"{config.path}: need images for both training and validation; "
+            f"found {len(train_items)} and {len(valid_items)}."
+        )
     size = (config.size, config.size)
     big = round(config.size * config.presize)
     cache_dir = Path(config.cache_dir) if config.cache_dir else None
-    train_pixels, train_kept, bad = decode_all(train_items, (big, big), config.resize,
-                                               config.workers, cache_dir, "checking train images",
-                                               progress, fast=True)
+    train_pixels, train_kept, bad = decode_all(
+        train_items,
+        (big, big),
+        config.resize,
+        config.workers,
+        cache_dir,
+        "checking train images",
+        progress,
+        fast=True,
+    )
     skipped += bad
-    valid_pixels, valid_kept, bad = decode_all(valid_items, size, config.resize,
-                                               config.workers, cache_dir, "checking valid images",
-                                               progress)
+    valid_pixels, valid_kept, bad = decode_all(
+        valid_items,
+        size,
+        config.resize,
+        config.workers,
+        cache_dir,
+        "checking valid images",
+        progress,
+    )
     skipped += bad
     labels = sorted({item.label for item in train_kept})
     if len(labels) < 2:
-        raise DataError(f"{config.path}: found {len(labels)} label(s) {labels}; "
-                        "a classifier needs at least two.")
+        raise DataError(
+            f"{config.path}: found {len(labels)} label(s) {labels}; "
+            "a classifier needs at least two."
+        )
     index = {label: i for i, label in enumerate(labels)}
     unknown = [item for item in valid_kept if item.label not in index]
     for item in unknown:
@@ -282,8 +315,9 @@ def load(items: list[Item], config, skipped: list[Skipped] | None = None,
         targets = torch.tensor([index[item.label] for item in kept], dtype=torch.long)
         return Dataset(torch.from_numpy(pixels), targets, [str(item.path) for item in kept])
 
-    return Data(labels, dataset(train_pixels, train_kept), dataset(valid_pixels, valid_kept),
-                skipped)
+    return Data(
+        labels, dataset(train_pixels, train_kept), dataset(valid_pixels, valid_kept), skipped
+    )
 
 
 def describe_skipped(skipped: list[Skipped], limit: int = 20) -> str:

@@ -90,7 +90,8 @@ def normalize(pixels: np.ndarray, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> np.nd
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
-def preprocess(path: str | Path, size: tuple[int, int], method: str, mean=IMAGENET_MEAN,
-               std=IMAGENET_STD) -> np.ndarray:
+def preprocess(
+    path: str | Path, size: tuple[int, int], method: str, mean=IMAGENET_MEAN, std=IMAGENET_STD
+) -> np.ndarray:
     """The whole validation transform of the contract: a file to a float32 CHW array."""
     return normalize(np.asarray(resize(open_rgb(path), size, method)), mean, std)

@@ -53,18 +53,22 @@ def pick_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise ValueError(f"device {name!r} is not a device name; use cpu, cuda, cuda:N, "
-                         "mps or auto") from None
+        raise ValueError(
+            f"device {name!r} is not a device name; use cpu, cuda, cuda:N, mps or auto"
+        ) from None
     if device.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0 or (device.index is not None and device.index >= count):
             seen = f"{count} CUDA GPU(s)" if count else "no CUDA GPU"
-            raise ValueError(f"device {name!r} asked for, but torch sees {seen}; "
-                             "use --device cpu or auto")
-    if device.type == "mps" and not (getattr(torch.backends, "mps", None)
-                                     and torch.backends.mps.is_available()):
-        raise ValueError(f"device {name!r} asked for, but MPS is not available here; "
-                         "use --device cpu or auto")
+            raise ValueError(
+                f"device {name!r} asked for, but torch sees {seen}; use --device cpu or auto"
+            )
+    if device.type == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
+        raise ValueError(
+            f"device {name!r} asked for, but MPS is not available here; use --device cpu or auto"
+        )
     return device
 
 
@@ -77,8 +81,9 @@ def load_data(config: Config, progress: bool = True) -> data_mod.Data:
     elif config.labels_from == "csv":
         items, skipped = data_mod.items_from_csv(config.path), []
     else:
-        raise data_mod.DataError(f"labels_from must be folder, regex or csv, "
-                                 f"not {config.labels_from!r}")
+        raise data_mod.DataError(
+            f"labels_from must be folder, regex or csv, not {config.labels_from!r}"
+        )
     return data_mod.load(items, config, skipped, progress)
 
 
@@ -89,8 +94,9 @@ class Batches:
         self.config, self.device, self.g = config, device, generator
         self.mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
         self.std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
-        self.memory_format = (torch.channels_last if config.channels_last
-                              else torch.contiguous_format)
+        self.memory_format = (
+            torch.channels_last if config.channels_last else torch.contiguous_format
+        )
 
     def _finish(self, x: torch.Tensor) -> torch.Tensor:
         return ((x - self.mean) / self.std).contiguous(memory_format=self.memory_format)
@@ -103,14 +109,15 @@ class Batches:
         return self._finish(images.to(self.device, non_blocking=True).float() / 255)
 
 
-def evaluate(model, dataset: data_mod.Dataset, batches: Batches, batch_size: int, autocast,
-             tta: bool = False):
+def evaluate(
+    model, dataset: data_mod.Dataset, batches: Batches, batch_size: int, autocast, tta: bool = False
+):
     """Validation probabilities and per-image cross-entropy (optionally fastai-style TTA)."""
     model.eval()
     outputs = []
     with torch.no_grad(), autocast():
         for start in range(0, len(dataset), batch_size * 2):
-            images = dataset.images[start:start + batch_size * 2]
+            images = dataset.images[start : start + batch_size * 2]
             if not tta:
                 logits = model(batches.valid(images)).float()
                 outputs.append(logits.softmax(1).cpu())
@@ -118,16 +125,26 @@ def evaluate(model, dataset: data_mod.Dataset, batches: Batches, batch_size: int
             # fastai's tta: 4 augmented passes averaged, then 25% of the plain prediction.
             plain = model(batches.valid(images)).float().softmax(1)
             size = images.shape[-1]
-            augmented = torch.stack([model(batches.train(images, size)).float().softmax(1)
-                                     for _ in range(4)]).mean(0)
+            augmented = torch.stack(
+                [model(batches.train(images, size)).float().softmax(1) for _ in range(4)]
+            ).mean(0)
             outputs.append(torch.lerp(augmented, plain, 0.25).cpu())
     probs = torch.cat(outputs)
     losses = F.nll_loss(probs.clamp_min(1e-12).log(), dataset.targets, reduction="none")
     return probs, losses
 
 
-def lr_find(model, train, batches: Batches, opt, config: Config, autocast, steps: int = 100,
-            start_lr: float = 1e-7, end_lr: float = 10.0) -> dict:
+def lr_find(
+    model,
+    train,
+    batches: Batches,
+    opt,
+    config: Config,
+    autocast,
+    steps: int = 100,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+) -> dict:
     """fastai's LR range test: exponential LRs, smoothed loss, stop on divergence; undone after."""
     saved = copy.deepcopy(model.state_dict())
     model.train()
@@ -140,7 +157,7 @@ def lr_find(model, train, batches: Batches, opt, config: Config, autocast, steps
         for group in opt.param_groups:
             group["lr"], group["betas"] = lr, (0.9, schedule.BETA2)
         start = (step * batch_size) % max(n - batch_size + 1, 1)
-        idx = order[start:start + batch_size]
+        idx = order[start : start + batch_size]
         x, y = batches.train(train.images[idx], config.size), train.targets[idx].to(batches.device)
         with autocast():
             loss = F.cross_entropy(model(x).float(), y)
@@ -211,8 +228,10 @@ def _check_in_sync(model: torch.nn.Module, device: torch.device, say) -> None:
     dist.all_reduce(low, op=dist.ReduceOp.MIN)
     dist.all_reduce(high, op=dist.ReduceOp.MAX)
     if float(high - low) > 1e-6 * max(1.0, abs(float(high))):
-        say("Warning: the training processes ended with different weights; the bundle holds "
-            "process 0's. Report this with the command you ran.")
+        say(
+            "Warning: the training processes ended with different weights; the bundle holds "
+            "process 0's. Report this with the command you ran."
+        )
 
 
 def _epoch_sizes(config: Config, total_epochs: int) -> list[int]:
@@ -220,8 +239,10 @@ def _epoch_sizes(config: Config, total_epochs: int) -> list[int]:
     if not config.progressive or total_epochs < 2:
         return [config.size] * total_epochs
     small = config.size // 2
-    sizes = [int(round((small + (config.size - small) * e / (total_epochs - 1)) / 8) * 8)
-             for e in range(total_epochs)]
+    sizes = [
+        int(round((small + (config.size - small) * e / (total_epochs - 1)) / 8) * 8)
+        for e in range(total_epochs)
+    ]
     # Multiples of 8 suit the hardware, but the last epoch trains at the size it is exported at.
     sizes[-1] = config.size
     return sizes
@@ -232,8 +253,10 @@ def _print_row(row: dict, header: bool = False) -> None:
     if header:
         tqdm.write("  ".join(f"{n:>10}" for n in names))
     minutes, seconds = divmod(round(row["time"]), 60)
-    tqdm.write(f"{row['epoch']:>10}  {row['train_loss']:>10.6f}  {row['valid_loss']:>10.6f}  "
-               f"{row['error_rate']:>10.6f}  {f'{minutes:02d}:{seconds:02d}':>10}")
+    tqdm.write(
+        f"{row['epoch']:>10}  {row['train_loss']:>10.6f}  {row['valid_loss']:>10.6f}  "
+        f"{row['error_rate']:>10.6f}  {f'{minutes:02d}:{seconds:02d}':>10}"
+    )
 
 
 @dataclass
@@ -262,7 +285,7 @@ class _Epochs:
     @property
     def train_loss(self) -> float:
         """The table's train_loss: fastai's smoothed loss (EMA, bias-corrected)."""
-        return self.smooth / (1 - 0.98 ** self.smooth_steps)
+        return self.smooth / (1 - 0.98**self.smooth_steps)
 
 
 def _train_epoch(run: _Epochs, runner, opt, phase, epoch: int, index: int, size: int) -> float:
@@ -271,19 +294,30 @@ def _train_epoch(run: _Epochs, runner, opt, phase, epoch: int, index: int, size:
     config, device = run.config, run.device
     total_steps = phase.epochs * run.steps_per_epoch
     # The same permutation on every process; each takes its own share of it.
-    order = torch.randperm(len(run.data.train), generator=torch.Generator().manual_seed(
-        config.seed * 1000 + index))[run.rank::run.world]
-    bar = tqdm(range(run.steps_per_epoch), desc=f"{phase.name} epoch {epoch}", leave=False,
-               disable=not run.show, unit="batch")
+    order = torch.randperm(
+        len(run.data.train), generator=torch.Generator().manual_seed(config.seed * 1000 + index)
+    )[run.rank :: run.world]
+    bar = tqdm(
+        range(run.steps_per_epoch),
+        desc=f"{phase.name} epoch {epoch}",
+        leave=False,
+        disable=not run.show,
+        unit="batch",
+    )
     for step in bar:
         pos = (epoch * run.steps_per_epoch + step) / total_steps
         schedule.set_hypers(opt, phase, pos)
         # The LRs as the optimizer holds them, per param group (tests check these).
-        run.lr_log.append({"phase": phase.name, "pos": pos,
-                           "lrs": [gr["lr"] for gr in opt.param_groups],
-                           "moms": [gr["betas"][0] for gr in opt.param_groups],
-                           "layer_groups": [gr["layer_group"] for gr in opt.param_groups]})
-        idx = order[step * run.batch_size:(step + 1) * run.batch_size]
+        run.lr_log.append(
+            {
+                "phase": phase.name,
+                "pos": pos,
+                "lrs": [gr["lr"] for gr in opt.param_groups],
+                "moms": [gr["betas"][0] for gr in opt.param_groups],
+                "layer_groups": [gr["layer_group"] for gr in opt.param_groups],
+            }
+        )
+        idx = order[step * run.batch_size : (step + 1) * run.batch_size]
         x = run.batches.train(run.train_images[idx.to(run.train_images.device)], size)
         y = run.data.train.targets[idx].to(device, non_blocking=True)
         if config.mixup > 0:
@@ -295,8 +329,7 @@ def _train_epoch(run: _Epochs, runner, opt, phase, epoch: int, index: int, size:
         with run.autocast():
             logits = runner(x).float()
         if config.mixup > 0:
-            loss = torch.lerp(run.loss_fn(logits, y[partner]), run.loss_fn(logits, y),
-                              lam).mean()
+            loss = torch.lerp(run.loss_fn(logits, y[partner]), run.loss_fn(logits, y), lam).mean()
         else:
             loss = run.loss_fn(logits, y).mean()
         opt.zero_grad(set_to_none=True)
@@ -308,14 +341,21 @@ def _train_epoch(run: _Epochs, runner, opt, phase, epoch: int, index: int, size:
     return run.train_loss
 
 
-def _validate_epoch(run: _Epochs, model, phase, epoch: int, size: int, train_loss: float,
-                    started: float) -> dict:
+def _validate_epoch(
+    run: _Epochs, model, phase, epoch: int, size: int, train_loss: float, started: float
+) -> dict:
     """The epoch's row of the table: validation loss and error rate, on process 0."""
     probs, losses = evaluate(model, run.data.valid, run.batches, run.batch_size, run.autocast)
     error_rate = int((probs.argmax(1) != run.data.valid.targets).sum()) / len(run.data.valid)
-    return {"phase": phase.name, "epoch": epoch, "train_loss": train_loss,
-            "valid_loss": float(losses.mean()), "error_rate": error_rate, "size": size,
-            "time": time.time() - started}
+    return {
+        "phase": phase.name,
+        "epoch": epoch,
+        "train_loss": train_loss,
+        "valid_loss": float(losses.mean()),
+        "error_rate": error_rate,
+        "size": size,
+        "time": time.time() - started,
+    }
 
 
 @dataclass
@@ -330,15 +370,15 @@ class _Best:
         """Keep the model's weights when the epoch of `row` is the best so far."""
         key = (row["error_rate"], row["valid_loss"])
         if self.key is None or key < self.key:
-            self.state = {k: v.detach().to("cpu", copy=True)
-                          for k, v in model.state_dict().items()}
+            self.state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
             self.key = key
 
     def restore(self, model: torch.nn.Module, say) -> None:
         """After a Ctrl-C: back to the best epoch's weights (none yet: stop, nothing to keep)."""
         if self.state is None:
-            raise KeyboardInterrupt("stopped before the first epoch ended: nothing to keep") \
-                from None
+            raise KeyboardInterrupt(
+                "stopped before the first epoch ended: nothing to keep"
+            ) from None
         say(f"Interrupted: keeping the best epoch so far (error_rate {self.key[0]:.4f}).")
         model.load_state_dict(self.state)
 
@@ -373,7 +413,8 @@ def _start_phase(run: _Epochs, phase, model, forward, groups, norm_ids, local: i
     if run.world > 1:
         # A new wrapper per phase: DDP only syncs parameters trainable when it was built.
         runner = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[local] if run.device.type == "cuda" else None)
+            model, device_ids=[local] if run.device.type == "cuda" else None
+        )
     return opt, runner
 
 
@@ -384,12 +425,16 @@ def _final_metrics(run: _Epochs, model) -> tuple[dict, torch.Tensor, torch.Tenso
     valid = run.data.valid
     probs, losses = evaluate(model, valid, run.batches, run.batch_size, contextlib.nullcontext)
     correct = int((probs.argmax(1) == valid.targets).sum())
-    metrics = {"accuracy": correct / len(valid),
-               "error_rate": (len(valid) - correct) / len(valid),
-               "valid_loss": float(losses.mean()), "n_valid": len(valid)}
+    metrics = {
+        "accuracy": correct / len(valid),
+        "error_rate": (len(valid) - correct) / len(valid),
+        "valid_loss": float(losses.mean()),
+        "n_valid": len(valid),
+    }
     if run.config.tta:
-        tta_probs, _ = evaluate(model, valid, run.batches, run.batch_size,
-                                contextlib.nullcontext, tta=True)
+        tta_probs, _ = evaluate(
+            model, valid, run.batches, run.batch_size, contextlib.nullcontext, tta=True
+        )
         metrics["tta_accuracy"] = float((tta_probs.argmax(1) == valid.targets).float().mean())
     return metrics, probs, losses
 
@@ -402,24 +447,34 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
     main = rank == 0
     if config.threads:
         torch.set_num_threads(config.threads)
-    device = torch.device("cuda", local) if world > 1 and torch.cuda.is_available() \
+    device = (
+        torch.device("cuda", local)
+        if world > 1 and torch.cuda.is_available()
         else pick_device(config.device)
+    )
     say = (lambda *a: None) if (quiet or not main) else tqdm.write
 
     # --- data: every image checked and decoded once, before any training ---
     data = data or load_data(config, progress=not quiet and main)
     if data.skipped:
         say(data_mod.describe_skipped(data.skipped))
-    say(f"{len(data.train)} training and {len(data.valid)} validation images, "
-        f"{len(data.labels)} labels, on {device}")
+    say(
+        f"{len(data.train)} training and {len(data.valid)} validation images, "
+        f"{len(data.labels)} labels, on {device}"
+    )
     g = torch.Generator().manual_seed(config.seed + rank)
     batches = Batches(config, device, g)
     train_images = _on_device(data.train.images, device)
     mix_rng = np.random.default_rng(config.seed + rank)
 
     # --- model ---
-    model = models.build(config.arch, len(data.labels), config.pretrained and
-                         config.arch != "simple_cnn", config.widths, config.seed)
+    model = models.build(
+        config.arch,
+        len(data.labels),
+        config.pretrained and config.arch != "simple_cnn",
+        config.widths,
+        config.seed,
+    )
     model = model.to(device, memory_format=batches.memory_format)
     groups = models.layer_groups(model, config.arch)
     norm_ids = models.norm_parameters(model)
@@ -434,12 +489,23 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
     # --- what lr_find and every epoch share ---
     n_train = len(data.train)
     batch_size = min(config.batch_size, n_train // world)
-    run = _Epochs(config=config, data=data, batches=batches, train_images=train_images,
-                  device=device, loss_fn=loss_fn, autocast=autocast, mix_rng=mix_rng, g=g,
-                  rank=rank, world=world, batch_size=batch_size,
-                  # drop_last, as fastai trains
-                  steps_per_epoch=max(1, n_train // (batch_size * world)),
-                  show=not quiet and main)
+    run = _Epochs(
+        config=config,
+        data=data,
+        batches=batches,
+        train_images=train_images,
+        device=device,
+        loss_fn=loss_fn,
+        autocast=autocast,
+        mix_rng=mix_rng,
+        g=g,
+        rank=rank,
+        world=world,
+        batch_size=batch_size,
+        # drop_last, as fastai trains
+        steps_per_epoch=max(1, n_train // (batch_size * world)),
+        show=not quiet and main,
+    )
 
     # --- lr_find (optional): its valley becomes base_lr ---
     found = None
@@ -458,8 +524,10 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
     try:
         for phase in plan:
             opt, runner = _start_phase(run, phase, model, forward, groups, norm_ids, local)
-            say(f"{phase.name}: {phase.epochs} epoch(s), peak LRs "
-                + ", ".join(f"{lr:.2e}" for lr in phase.lrs))
+            say(
+                f"{phase.name}: {phase.epochs} epoch(s), peak LRs "
+                + ", ".join(f"{lr:.2e}" for lr in phase.lrs)
+            )
             for epoch in range(phase.epochs):
                 epoch_start = time.time()
                 size = sizes[index]
@@ -489,6 +557,17 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
     if world > 1:
         torch.distributed.destroy_process_group()
     model = model.to("cpu", memory_format=torch.contiguous_format).eval()
-    return Result(config=config, model=model, labels=data.labels, data=data, history=history,
-                  metrics=metrics, probs=probs, losses=losses, lr_find=found,
-                  interrupted=interrupted, schedule=run.lr_log, seconds=time.time() - started)
+    return Result(
+        config=config,
+        model=model,
+        labels=data.labels,
+        data=data,
+        history=history,
+        metrics=metrics,
+        probs=probs,
+        losses=losses,
+        lr_find=found,
+        interrupted=interrupted,
+        schedule=run.lr_log,
+        seconds=time.time() - started,
+    )

@@ -24,8 +24,11 @@ def simple_cnn(widths: list[int], num_classes: int) -> nn.Sequential:
     layers: list[nn.Module] = []
     c_in = 3
     for i, width in enumerate(widths):
-        layers += [nn.Conv2d(c_in, width, 3, padding=1, bias=False), nn.BatchNorm2d(width),
-                   nn.ReLU(inplace=True)]
+        layers += [
+            nn.Conv2d(c_in, width, 3, padding=1, bias=False),
+            nn.BatchNorm2d(width),
+            nn.ReLU(inplace=True),
+        ]
         if i < len(widths) - 1:
             layers.append(nn.MaxPool2d(2))
         c_in = width
@@ -44,8 +47,9 @@ def head_name(model: nn.Module) -> str:
     return last
 
 
-def build(arch: str, num_classes: int, pretrained: bool, widths: list[int] | None = None,
-          seed: int = 42) -> nn.Module:
+def build(
+    arch: str, num_classes: int, pretrained: bool, widths: list[int] | None = None, seed: int = 42
+) -> nn.Module:
     """The network for `arch` with a fresh `num_classes` head (seeded)."""
     torch.manual_seed(seed)
     if arch == "simple_cnn":
@@ -54,8 +58,10 @@ def build(arch: str, num_classes: int, pretrained: bool, widths: list[int] | Non
     if arch not in available:
         close = [a for a in available if arch.split("_")[0] in a][:8]
         hint = f" Similar: {', '.join(close)}." if close else ""
-        raise ValueError(f"unknown architecture {arch!r}: use simple_cnn or a torchvision "
-                         f"classification model such as resnet34.{hint}")
+        raise ValueError(
+            f"unknown architecture {arch!r}: use simple_cnn or a torchvision "
+            f"classification model such as resnet34.{hint}"
+        )
     model = torchvision.models.get_model(arch, weights=None, num_classes=num_classes)
     if pretrained:
         try:
@@ -64,7 +70,8 @@ def build(arch: str, num_classes: int, pretrained: bool, widths: list[int] | Non
             raise WeightsUnavailable(
                 f"could not download the pretrained {arch} weights ({error}). Connect to the "
                 "internet once (torchvision caches them in ~/.cache/torch), or train from "
-                "scratch with --no-pretrained.") from None
+                "scratch with --no-pretrained."
+            ) from None
         head = head_name(model)
         state = {k: v for k, v in source.state_dict().items() if not k.startswith(head + ".")}
         missing, unexpected = model.load_state_dict(state, strict=False)

@@ -67,23 +67,30 @@ def predictions(path: Path, images: torch.Tensor, input_name: str = "image") -> 
     session = _session(path)
     out = []
     for start in range(0, len(images), BATCH):
-        x = normalise(images[start:start + BATCH])
+        x = normalise(images[start : start + BATCH])
         out.append(session.run(None, {input_name: x})[0].argmax(1))
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
-def calibration_batches(train_images: torch.Tensor, size: tuple[int, int], n: int,
-                        seed: int) -> list[np.ndarray]:
+def calibration_batches(
+    train_images: torch.Tensor, size: tuple[int, int], n: int, seed: int
+) -> list[np.ndarray]:
     """`n` training images spread over the set (a fixed shuffle), at the model's input size."""
     generator = torch.Generator().manual_seed(seed)
-    pick = torch.randperm(len(train_images), generator=generator)[:max(1, n)]
+    pick = torch.randperm(len(train_images), generator=generator)[: max(1, n)]
     chosen = train_images[pick]
-    return [normalise(chosen[i:i + BATCH], size) for i in range(0, len(chosen), BATCH)]
+    return [normalise(chosen[i : i + BATCH], size) for i in range(0, len(chosen), BATCH)]
 
 
-def write_int8(fp32: Path, out: Path, calibration: list[np.ndarray], valid_images: torch.Tensor,
-               valid_targets: torch.Tensor, fp32_accuracy: float,
-               input_name: str = "image") -> dict:
+def write_int8(
+    fp32: Path,
+    out: Path,
+    calibration: list[np.ndarray],
+    valid_images: torch.Tensor,
+    valid_targets: torch.Tensor,
+    fp32_accuracy: float,
+    input_name: str = "image",
+) -> dict:
     """Quantise `fp32` into `out`; returns model.json's `int8` entry."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -96,10 +103,16 @@ def write_int8(fp32: Path, out: Path, calibration: list[np.ndarray], valid_image
         # Shape inference and graph folding first, as ONNX Runtime's docs recommend: the
         # quantiser then sees BatchNorm folded into the convolutions.
         quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
-        quantize_static(str(prepared), str(out), _Calibration(calibration, input_name),
-                        quant_format=QuantFormat.QDQ, per_channel=True,
-                        weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8,
-                        calibrate_method=CalibrationMethod.MinMax)
+        quantize_static(
+            str(prepared),
+            str(out),
+            _Calibration(calibration, input_name),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            activation_type=QuantType.QUInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
     int8 = predictions(out, valid_images, input_name)
     reference = predictions(fp32, valid_images, input_name)
     targets = valid_targets.numpy()

@@ -64,8 +64,15 @@ def plot_confusion(matrix: np.ndarray, labels: list[str], path: Path) -> None:
         top = matrix.max() or 1
         for i in range(n):
             for j in range(n):
-                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
-                        color="white" if matrix[i, j] > top / 2 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if matrix[i, j] > top / 2 else "black",
+                )
     fig.tight_layout()
     fig.savefig(path)
 
@@ -85,8 +92,11 @@ def plot_top_losses(result, path: Path, k: int = 9) -> None:
         pred = int(result.probs[i].argmax())
         actual = int(result.data.valid.targets[i])
         ax.imshow(open_rgb(result.data.valid.paths[i]))
-        ax.set_title(f"{result.labels[pred]}/{result.labels[actual]}\n"
-                     f"{float(losses[i]):.2f} / {float(result.probs[i, pred]):.2f}", fontsize=9)
+        ax.set_title(
+            f"{result.labels[pred]}/{result.labels[actual]}\n"
+            f"{float(losses[i]):.2f} / {float(result.probs[i, pred]):.2f}",
+            fontsize=9,
+        )
     fig.suptitle("Prediction/Actual/Loss/Probability")
     fig.tight_layout()
     fig.savefig(path)
@@ -103,8 +113,9 @@ def plot_lr_find(found: dict, path: Path) -> None:
     ax.set_ylabel("Loss (smoothed)")
     suggestion = found["suggestion"]
     near = int(np.argmin(np.abs(np.log(np.asarray(lrs)) - np.log(suggestion))))
-    ax.plot([suggestion], [losses[near]], "o", color="tab:orange",
-            label=f"valley: {suggestion:.2e}")
+    ax.plot(
+        [suggestion], [losses[near]], "o", color="tab:orange", label=f"valley: {suggestion:.2e}"
+    )
     ax.legend()
     fig.tight_layout()
     fig.savefig(path)

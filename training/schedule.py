@@ -73,8 +73,12 @@ def one_cycle(pos: float, peak: float, div: float, div_final: float, pct_start: 
     return cosine(peak, peak / div_final, t), cosine(MOMS[1], MOMS[2], t)
 
 
-def optimizer(model: torch.nn.Module, groups: list[list[torch.nn.Parameter]],
-              norm_ids: set[int], weight_decay: float) -> torch.optim.AdamW:
+def optimizer(
+    model: torch.nn.Module,
+    groups: list[list[torch.nn.Parameter]],
+    norm_ids: set[int],
+    weight_decay: float,
+) -> torch.optim.AdamW:
     """AdamW over two param groups per layer group: with and without weight decay.
 
     fastai applies no weight decay to normalization layers and biases (wd_bn_bias=False).
@@ -90,14 +94,21 @@ def optimizer(model: torch.nn.Module, groups: list[list[torch.nn.Parameter]],
     # The fused kernel updates all tensors of a group at once instead of looping over them
     # (a resnet18 AdamW step: 7 ms instead of 38 ms on 2 CPU cores).
     device = next(model.parameters()).device.type
-    return torch.optim.AdamW(param_groups, lr=1e-3, betas=(MOMS[0], BETA2), eps=EPS,
-                             weight_decay=weight_decay, fused=device in ("cpu", "cuda"))
+    return torch.optim.AdamW(
+        param_groups,
+        lr=1e-3,
+        betas=(MOMS[0], BETA2),
+        eps=EPS,
+        weight_decay=weight_decay,
+        fused=device in ("cpu", "cuda"),
+    )
 
 
 def set_hypers(opt: torch.optim.Optimizer, phase: Phase, pos: float) -> None:
     """Set every param group's LR and beta1 for position `pos` of `phase`."""
     for group in opt.param_groups:
-        lr, mom = one_cycle(pos, phase.lrs[group["layer_group"]], phase.div, phase.div_final,
-                            phase.pct_start)
+        lr, mom = one_cycle(
+            pos, phase.lrs[group["layer_group"]], phase.div, phase.div_final, phase.pct_start
+        )
         group["lr"] = lr
         group["betas"] = (mom, BETA2)

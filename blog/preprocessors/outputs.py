@@ -17,8 +17,10 @@ from ..errors import PostError
 # Rich outputs a static page can't run; their text/plain (or HTML) fallback is shown instead.
 BOKEH_PLOT = "application/vnd.bokehjs_exec.v0+json"
 BOKEH_LOAD = "application/vnd.bokehjs_load.v0+json"
-BOKEH_NOTE = ('<p class="nb-widget-note">Interactive Bokeh plot: it is drawn by Bokeh\'s '
-              "JavaScript in a live notebook, so it isn't shown here.</p>")
+BOKEH_NOTE = (
+    '<p class="nb-widget-note">Interactive Bokeh plot: it is drawn by Bokeh\'s '
+    "JavaScript in a live notebook, so it isn't shown here.</p>"
+)
 _LIVE_ONLY = (
     "application/vnd.jupyter.widget-view+json",
     "application/vnd.jupyter.widget-state+json",

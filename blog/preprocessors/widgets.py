@@ -60,28 +60,35 @@ _VEGA_MIN = {"vega": 5, "vegalite": 2}
 
 # The widget modules html-manager's embed.js bundles; a model from any other module (bqplot,
 # ipyleaflet...) would make its whole state fail to load, so those widgets get the note.
-BUILTIN_MODULES = frozenset({"@jupyter-widgets/base", "@jupyter-widgets/controls",
-                             "@jupyter-widgets/output"})
+BUILTIN_MODULES = frozenset(
+    {"@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output"}
+)
 _PROGRESS_MODELS = frozenset({"FloatProgressModel", "IntProgressModel"})
 _BOX_MODELS = frozenset({"HBoxModel", "VBoxModel", "BoxModel", "GridBoxModel"})
 _REF = "IPY_MODEL_"
 
-WIDGET_NOTE = ('<p class="nb-widget-note">Interactive widget: it needs a live Jupyter kernel, '
-               "so it isn't shown here.</p>")
+WIDGET_NOTE = (
+    '<p class="nb-widget-note">Interactive widget: it needs a live Jupyter kernel, '
+    "so it isn't shown here.</p>"
+)
 _CHART_NOTE = '<p class="nb-rich-note">Interactive chart: it needs JavaScript to show.</p>'
 
 # The repr of a progress widget, or of a box holding one (ipywidgets 7 and 8).
 _PROGRESS_REPR = re.compile(r"\b(?:Float|Int)Progress\(")
 # tqdm.notebook's box shows its meter as its repr: "42%|####  | 42/100 [00:01<00:02, ...]",
 # or "17it [00:01, 9.8it/s]" without a total.
-_TQDM_METER = re.compile(r"\d+%\|.*\|\s*[\d.]+\w*/[\d.?]+\w*\s*\[|"
-                         r"(?:^|\s)[\d.]+\w* \[\d+:\d\d(?::\d\d)?[<,]")
+_TQDM_METER = re.compile(
+    r"\d+%\|.*\|\s*[\d.]+\w*/[\d.?]+\w*\s*\[|"
+    r"(?:^|\s)[\d.]+\w* \[\d+:\d\d(?::\d\d)?[<,]"
+)
 
 # fastprogress: <div><progress ...></progress> label</div>, the label maybe holding a raw "<"
 # ("00:10<00:00"); and its <style> block for progress elements.
 _PROGRESS_DIV = re.compile(
     r"<div\b[^>]*>(?:(?!<div\b|</div>).)*?<progress\b.*?</progress>(?:(?!<div\b|</div>).)*?"
-    r"</div>", re.S | re.I)
+    r"</div>",
+    re.S | re.I,
+)
 # A bare bar takes its label with it: the text up to the next tag.
 _PROGRESS_TAG = re.compile(r"<progress\b.*?</progress>(?:[^<]|<(?![a-zA-Z/!]))*", re.S | re.I)
 _STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.S | re.I)
@@ -94,7 +101,7 @@ class WidgetPreprocessor(Preprocessor):
     state_in_page = Bool(
         True,
         help="Put the widget state script in the page (in the first widget's output); "
-             "else it is only in resources['blog_widget_state'], for the caller to place.",
+        "else it is only in resources['blog_widget_state'], for the caller to place.",
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
@@ -112,8 +119,11 @@ class WidgetPreprocessor(Preprocessor):
             cell.outputs = kept
         state = None
         if found.models:
-            state = {"version_major": 2, "version_minor": 0,
-                     "state": {mid: models[mid] for mid in sorted(found.models)}}
+            state = {
+                "version_major": 2,
+                "version_minor": 0,
+                "state": {mid: models[mid] for mid in sorted(found.models)},
+            }
             if self.state_in_page:
                 first = found.views[0].data
                 first["text/html"] = state_script(state) + first["text/html"]
@@ -223,8 +233,11 @@ def _widget(output, models: dict, found: _Found):
     view = data[WIDGET_VIEW]
     model_id = view.get("model_id") if isinstance(view, dict) else None
     text = _text(data.get("text/plain", ""))
-    if _is_progress(model_id, models, set()) or _PROGRESS_REPR.search(text) or (
-            _TQDM_METER.search(text)):
+    if (
+        _is_progress(model_id, models, set())
+        or _PROGRESS_REPR.search(text)
+        or (_TQDM_METER.search(text))
+    ):
         return None
     if isinstance(model_id, str) and (reached := _reach(model_id, models)) is not None:
         _replace(output, view_script(model_id))
@@ -263,7 +276,7 @@ def _is_progress(model_id, models: dict, seen: set) -> bool:
 
 
 def _ref_id(value) -> str | None:
-    return value[len(_REF):] if isinstance(value, str) and value.startswith(_REF) else None
+    return value[len(_REF) :] if isinstance(value, str) and value.startswith(_REF) else None
 
 
 def _reach(model_id: str, models: dict) -> set[str] | None:
@@ -307,23 +320,30 @@ def _is_vega(mime: str) -> bool:
 
 
 def _vega_html(mode: str, spec) -> str:
-    return (f'<div class="nb-vega" data-mode="{mode}">'
-            f'<script type="application/json">{_script_json(_finite(spec))}</script>'
-            f'<div class="vega-embed"></div>{_CHART_NOTE}</div>')
+    return (
+        f'<div class="nb-vega" data-mode="{mode}">'
+        f'<script type="application/json">{_script_json(_finite(spec))}</script>'
+        f'<div class="vega-embed"></div>{_CHART_NOTE}</div>'
+    )
 
 
 def _plotly_html(figure: dict) -> str:
-    return (f'<div class="nb-plotly">'
-            f'<script type="application/json">{_script_json(_finite(figure))}</script>'
-            f'<div class="nb-plotly-plot"></div>{_CHART_NOTE}</div>')
+    return (
+        f'<div class="nb-plotly">'
+        f'<script type="application/json">{_script_json(_finite(figure))}</script>'
+        f'<div class="nb-plotly-plot"></div>{_CHART_NOTE}</div>'
+    )
 
 
 # --- charts saved as HTML only ---------------------------------------------------------
 
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.S | re.I)
 # Altair's templates: the chart's empty <div id=...> right before the script that draws it.
-_DIV_SCRIPT = re.compile(r"<div\b[^>]*\bid=[\"'][^\"']+[\"'][^>]*>\s*</div>\s*"
-                         r"<script\b[^>]*>(.*?)</script\s*>", re.S | re.I)
+_DIV_SCRIPT = re.compile(
+    r"<div\b[^>]*\bid=[\"'][^\"']+[\"'][^>]*>\s*</div>\s*"
+    r"<script\b[^>]*>(.*?)</script\s*>",
+    re.S | re.I,
+)
 # `var spec = {...}` (Altair 2, the standard and inline templates; `opt` in Altair 2).
 _JS_VAR = re.compile(r"\b(?:var|let|const)\s+(spec|embedOpt|opt)\s*=\s*")
 # The universal template (Altair >= 3's html renderer): (function(spec, embedOpt){...})(...).
@@ -336,12 +356,17 @@ _CALL_START = re.compile(r"\s*\)\s*\(\s*")  # the end of a function expression, 
 _CALL_END = re.compile(r"\s*\)")
 # Plotly's notebook init: the PlotlyConfig global, plotly.js defined as a require.js module,
 # or require.js pointed at the CDN (plotly.py 2 to 6).
-_PLOTLY_INIT = re.compile(r"window\.PlotlyConfig\s*=|define\(\s*['\"]plotly['\"]|"
-                          r"['\"]plotly['\"]\s*:\s*\[\s*['\"]https://cdn\.plot\.ly/")
+_PLOTLY_INIT = re.compile(
+    r"window\.PlotlyConfig\s*=|define\(\s*['\"]plotly['\"]|"
+    r"['\"]plotly['\"]\s*:\s*\[\s*['\"]https://cdn\.plot\.ly/"
+)
 
 # JavaScript's strings ("", '', ``) and comments, which may hold any bracket, and brackets.
-_JS_TOKEN = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\''
-                       r"|`[^`\\]*(?:\\.[^`\\]*)*`|//[^\n]*|/\*.*?\*/|[\[\](){}]", re.S)
+_JS_TOKEN = re.compile(
+    r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\''
+    r"|`[^`\\]*(?:\\.[^`\\]*)*`|//[^\n]*|/\*.*?\*/|[\[\](){}]",
+    re.S,
+)
 _CLOSING = {"[": "]", "(": ")", "{": "}"}
 _CLOSERS = frozenset(_CLOSING.values())
 
@@ -381,8 +406,9 @@ def _altair_chart(page: str) -> tuple[str, dict] | None:
         named: dict[str, Any] = {}
         for var in _JS_VAR.finditer(script):
             value = _json_at(script, var.end())
-            named.setdefault("opt" if var.group(1) == "embedOpt" else var.group(1),
-                             value and value[0])
+            named.setdefault(
+                "opt" if var.group(1) == "embedOpt" else var.group(1), value and value[0]
+            )
         spec, options = named.get("spec"), named.get("opt")
     if not isinstance(spec, dict):
         return None
@@ -405,8 +431,12 @@ def _plotly_figures(page: str) -> list[dict] | None:
         name = r"""\(\s*(["'])""" + re.escape(div_id.group(1)) + r"\1\s*,\s*"
         call = re.search(r"Plotly\.(?:newPlot|plot)" + name, page)
         args = _json_args(page, call.end()) if call else None
-        if not args or len(args) < 2 or not isinstance(args[0], list) or not all(
-                isinstance(a, dict) for a in args[1:]):
+        if (
+            not args
+            or len(args) < 2
+            or not isinstance(args[0], list)
+            or not all(isinstance(a, dict) for a in args[1:])
+        ):
             return None
         figure = {"data": args[0], "layout": args[1]}
         if len(args) > 2:
@@ -473,8 +503,11 @@ def _plotly_divs(page: str) -> list[str]:
 
 
 def _is_plotly_init(page: str) -> bool:
-    return (bool(_PLOTLY_INIT.search(page)) and not _plotly_divs(page)
-            and not _shows_more_than_charts(page))
+    return (
+        bool(_PLOTLY_INIT.search(page))
+        and not _plotly_divs(page)
+        and not _shows_more_than_charts(page)
+    )
 
 
 def _finite(value):

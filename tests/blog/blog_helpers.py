@@ -12,8 +12,10 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 ROOT = Path(__file__).resolve().parents[2]
-PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5"
-           "ErkJggg==")
+PNG_1PX = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5"
+    "ErkJggg=="
+)
 
 
 def notebook(*cells, header='# "A post"\n> "Its summary"', **metadata):
@@ -36,13 +38,22 @@ class Site:
         self.posts = root / "posts"
         self.public = root / "public"
 
-    def build(self, *extra: str, check: bool = True, env: dict | None = None
-              ) -> subprocess.CompletedProcess:
-        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": "https://jane.github.io/blog/",
-               **(env or {})}
+    def build(
+        self, *extra: str, check: bool = True, env: dict | None = None
+    ) -> subprocess.CompletedProcess:
+        env = {
+            **os.environ,
+            "NO_MKDOCS_2_WARNING": "1",
+            "SITE_URL": "https://jane.github.io/blog/",
+            **(env or {}),
+        }
         result = subprocess.run(
             [sys.executable, "-m", "mkdocs", "build", "--strict", *extra],
-            cwd=self.root, env=env, capture_output=True, text=True, timeout=300,
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"mkdocs build failed:\n{result.stdout}\n{result.stderr}")
@@ -50,7 +61,6 @@ class Site:
 
     def page(self, url_path: str) -> str:
         return (self.public / url_path / "index.html").read_text("utf-8")
-
 
 
 def make_site(root: Path) -> Site:

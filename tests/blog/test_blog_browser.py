@@ -16,8 +16,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 MATHJAX = ROOT / "node_modules" / "mathjax" / "es5"
 
 # A real 8x8 PNG (a red square), so the browser has something to decode.
-RED_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEklEQVR4nGP4z8CAFWEXHbQS"
-           "ACj/P8Fu7N9hAAAAAElFTkSuQmCC")
+RED_PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEklEQVR4nGP4z8CAFWEXHbQS"
+    "ACj/P8Fu7N9hAAAAAElFTkSuQmCC"
+)
 
 
 @pytest.fixture
@@ -27,14 +29,26 @@ def served(site):
         pytest.fail("MathJax is missing: run `npm ci` in the repository (make test does).")
     shutil.copytree(MATHJAX, site.root / "site" / "assets" / "mathjax")
     config = (site.root / "mkdocs.yml").read_text("utf-8")
-    config = config.replace("  - notebook-posts:\n",
-                            "  - notebook-posts:\n      mathjax: assets/mathjax/tex-mml-chtml.js\n")
+    config = config.replace(
+        "  - notebook-posts:\n",
+        "  - notebook-posts:\n      mathjax: assets/mathjax/tex-mml-chtml.js\n",
+    )
     (site.root / "mkdocs.yml").write_text(config, "utf-8")
-    write_nb(site.posts / "2026-03-04-bears.ipynb", notebook(
-        new_markdown_cell("The loss is $\\sum_{i=1}^n (y_i - \\hat{y}_i)^2$."),
-        new_code_cell("plot()", outputs=[new_output(
-            "display_data", data={"image/png": RED_PNG, "text/plain": "<Figure>"})]),
-        header='# "Is it a bear?"\n> "A classifier"'))
+    write_nb(
+        site.posts / "2026-03-04-bears.ipynb",
+        notebook(
+            new_markdown_cell("The loss is $\\sum_{i=1}^n (y_i - \\hat{y}_i)^2$."),
+            new_code_cell(
+                "plot()",
+                outputs=[
+                    new_output(
+                        "display_data", data={"image/png": RED_PNG, "text/plain": "<Figure>"}
+                    )
+                ],
+            ),
+            header='# "Is it a bear?"\n> "A classifier"',
+        ),
+    )
     site.build()
     handler = partial(_QuietHandler, directory=str(site.public))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -88,19 +102,33 @@ def test_post_with_callouts_widgets_table_footnote_and_chart(site, tmp_path):
         pytest.fail("node_modules is missing: run `npm ci` in the repository (make test does).")
     shutil.copytree(ROOT / "node_modules", site.root / "node_modules", symlinks=True)
     nb = notebook(
-        new_markdown_cell("Steps:\n- train\n  > Tip: start small\n- export\n\n"
-                          "{% include important.html content='Mind the learning rate.' %}\n\n"
-                          "A claim{% fn 1 %}.\n\n{{ 'The source.' | fndetail: 1 }}"),
+        new_markdown_cell(
+            "Steps:\n- train\n  > Tip: start small\n- export\n\n"
+            "{% include important.html content='Mind the learning rate.' %}\n\n"
+            "A claim{% fn 1 %}.\n\n{{ 'The source.' | fndetail: 1 }}"
+        ),
         new_code_cell("for epoch in tqdm(range(10)): ...", outputs=[view("t-box", "HBox()")]),
         new_code_cell("slider", outputs=[view("s-slider", SLIDER_REPR)]),
-        new_code_cell("df", outputs=[new_output("execute_result", data={
-            "text/html": '<table class="dataframe"><thead><tr><th>epoch</th><th>loss</th></tr>'
-                         "</thead><tbody><tr><td>0</td><td>0.52</td></tr></tbody></table>",
-            "text/plain": "df"})]),
+        new_code_cell(
+            "df",
+            outputs=[
+                new_output(
+                    "execute_result",
+                    data={
+                        "text/html": '<table class="dataframe"><thead><tr><th>epoch</th>'
+                        "<th>loss</th></tr></thead><tbody><tr><td>0</td><td>0.52</td></tr></tbody></table>",
+                        "text/plain": "df",
+                    },
+                )
+            ],
+        ),
         new_code_cell("alt.Chart(df).mark_point()", outputs=[fixture_altair_outputs()[0]]),
-        header='# "Everything at once"\n> "Call-outs, widgets, a table and a footnote"')
-    write_nb(site.posts / "2026-03-05-everything.ipynb",
-             with_state(nb, {**slider_models(), **tqdm_models()}))
+        header='# "Everything at once"\n> "Call-outs, widgets, a table and a footnote"',
+    )
+    write_nb(
+        site.posts / "2026-03-05-everything.ipynb",
+        with_state(nb, {**slider_models(), **tqdm_models()}),
+    )
     site.build()
     handler = partial(_QuietHandler, directory=str(site.public))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -137,7 +165,8 @@ def test_post_with_callouts_widgets_table_footnote_and_chart(site, tmp_path):
                 assert page.locator("article .footnote li").count() == 1
                 # The Altair chart drew with the site's vega-embed.
                 page.locator("article .nb-vega canvas, article .nb-vega svg").first.wait_for(
-                    timeout=20_000)
+                    timeout=20_000
+                )
                 shot = tmp_path / "post.png"
                 article.screenshot(path=str(shot))
                 assert shot.stat().st_size > 20_000  # a real picture, not a blank page

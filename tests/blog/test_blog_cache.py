@@ -18,16 +18,21 @@ LINUX = pytest.mark.skipif(sys.platform != "linux", reason="the pool runs on Lin
 
 def figure_notebook(n: int):
     out = new_output("display_data", data={"image/png": PNG_1PX, "text/plain": "<Figure>"})
-    return notebook(new_markdown_cell(f"Post number {n}."),
-                    new_code_cell(f"print({n})", outputs=[
-                        new_output("stream", name="stdout", text=f"{n}\n"), out]),
-                    header=f'# "Post {n}"\n> "Summary {n}"')
+    return notebook(
+        new_markdown_cell(f"Post number {n}."),
+        new_code_cell(
+            f"print({n})", outputs=[new_output("stream", name="stdout", text=f"{n}\n"), out]
+        ),
+        header=f'# "Post {n}"\n> "Summary {n}"',
+    )
 
 
 @LINUX
 def test_missing_posts_are_converted_in_worker_processes(tmp_path, monkeypatch):
-    posts = [write_nb(tmp_path / "posts" / f"2026-01-{n + 1:02d}-p{n}.ipynb", figure_notebook(n))
-             for n in range(6)]
+    posts = [
+        write_nb(tmp_path / "posts" / f"2026-01-{n + 1:02d}-p{n}.ipynb", figure_notebook(n))
+        for n in range(6)
+    ]
     (tmp_path / "posts" / "2026-02-01-text.md").write_text("---\ntitle: T\n---\n\nText.\n")
     posts.append(tmp_path / "posts" / "2026-02-01-text.md")
     cache = PostCache(tmp_path / "cache", Settings())
@@ -52,8 +57,9 @@ def test_missing_posts_are_converted_in_worker_processes(tmp_path, monkeypatch):
 
 @LINUX
 def test_a_broken_post_in_the_pool_is_reported_by_get(tmp_path):
-    posts = [write_nb(tmp_path / f"2026-01-{n + 1:02d}-p{n}.ipynb", figure_notebook(n))
-             for n in range(4)]
+    posts = [
+        write_nb(tmp_path / f"2026-01-{n + 1:02d}-p{n}.ipynb", figure_notebook(n)) for n in range(4)
+    ]
     broken = tmp_path / "2026-01-09-broken.ipynb"
     broken.write_text("{not json", "utf-8")
     cache = PostCache(tmp_path / "cache", Settings())
@@ -65,8 +71,9 @@ def test_a_broken_post_in_the_pool_is_reported_by_get(tmp_path):
 
 
 def test_too_few_posts_or_one_core_convert_in_process(tmp_path):
-    posts = [write_nb(tmp_path / f"2026-01-{n + 1:02d}-p{n}.ipynb", figure_notebook(n))
-             for n in range(3)]
+    posts = [
+        write_nb(tmp_path / f"2026-01-{n + 1:02d}-p{n}.ipynb", figure_notebook(n)) for n in range(3)
+    ]
     cache = PostCache(tmp_path / "cache", Settings())
     assert cache.convert_missing(posts, workers=8) == 0  # 3 posts: below the pool's minimum
     more = [*posts, write_nb(tmp_path / "2026-01-05-p4.ipynb", figure_notebook(4))]
@@ -77,8 +84,11 @@ def test_too_few_posts_or_one_core_convert_in_process(tmp_path):
 def test_the_reused_exporter_keeps_nothing_from_the_last_notebook(tmp_path):
     settings = Settings(max_output_kb=1)
     first = write_nb(tmp_path / "2026-01-01-first.ipynb", figure_notebook(1))
-    big = notebook(new_code_cell("print('x' * 5000)", outputs=[
-        new_output("stream", name="stdout", text="x" * 5000)]))
+    big = notebook(
+        new_code_cell(
+            "print('x' * 5000)", outputs=[new_output("stream", name="stdout", text="x" * 5000)]
+        )
+    )
     second = write_nb(tmp_path / "2026-01-02-second.ipynb", big)
     assert "2026-01-01-first_files/output_1_1.png" in convert(first, settings).assets
     with pytest.raises(PostError) as err:
@@ -86,8 +96,10 @@ def test_the_reused_exporter_keeps_nothing_from_the_last_notebook(tmp_path):
     assert "2026-01-02-second.ipynb" in str(err.value) and "first" not in str(err.value)
     # A third notebook gets its own figures only.
     third = convert(write_nb(tmp_path / "2026-01-03-third.ipynb", figure_notebook(3)), settings)
-    assert sorted(third.assets) == ["2026-01-03-third.ipynb",
-                                    "2026-01-03-third_files/output_1_1.png"]
+    assert sorted(third.assets) == [
+        "2026-01-03-third.ipynb",
+        "2026-01-03-third_files/output_1_1.png",
+    ]
 
 
 def _die(root, settings, source):
@@ -96,8 +108,9 @@ def _die(root, settings, source):
 
 @LINUX
 def test_a_dead_worker_falls_back_to_converting_in_process(tmp_path, monkeypatch):
-    posts = [write_nb(tmp_path / f"2026-01-{n + 1:02d}-p{n}.ipynb", figure_notebook(n))
-             for n in range(4)]
+    posts = [
+        write_nb(tmp_path / f"2026-01-{n + 1:02d}-p{n}.ipynb", figure_notebook(n)) for n in range(4)
+    ]
     cache = PostCache(tmp_path / "cache", Settings())
     monkeypatch.setattr(cache_mod, "_convert_one", _die)
     assert cache.convert_missing(posts, workers=2) == 0
@@ -115,8 +128,10 @@ def test_the_pool_runs_while_other_threads_do(tmp_path):
     thread = threading.Thread(target=stop.wait, daemon=True)
     thread.start()
     try:
-        posts = [write_nb(tmp_path / f"2026-01-{n + 1:02d}-p{n}.ipynb", figure_notebook(n))
-                 for n in range(4)]
+        posts = [
+            write_nb(tmp_path / f"2026-01-{n + 1:02d}-p{n}.ipynb", figure_notebook(n))
+            for n in range(4)
+        ]
         cache = PostCache(tmp_path / "cache", Settings())
         assert cache.convert_missing(posts, workers=2) == 2
         for n, source in enumerate(posts):

@@ -11,8 +11,9 @@ from blog.cli import build_parser, main
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "blog", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "blog", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_every_command_has_help_with_defaults():
@@ -24,14 +25,23 @@ def test_every_command_has_help_with_defaults():
         assert sub.description, f"`{name}` has no description"
         for action in sub._actions:
             if action.option_strings and action.dest != "help":
-                assert action.help and ("default" in action.help or action.const is not None
-                                        or action.nargs == 0), f"{name} {action.dest}"
+                assert action.help and (
+                    "default" in action.help or action.const is not None or action.nargs == 0
+                ), f"{name} {action.dest}"
         assert "usage:" in text
 
 
 def test_new_then_check_then_convert(tmp_path):
-    made = run("new", "Is it a bear?", "--date", "2026-05-06", "--category", "vision",
-               "--posts-dir", str(tmp_path))
+    made = run(
+        "new",
+        "Is it a bear?",
+        "--date",
+        "2026-05-06",
+        "--category",
+        "vision",
+        "--posts-dir",
+        str(tmp_path),
+    )
     assert made.returncode == 0, made.stderr
     path = tmp_path / "2026-05-06-is-it-a-bear.ipynb"
     assert made.stdout.strip() == str(path)
@@ -60,8 +70,15 @@ def test_check_reports_every_bad_post_and_fails(tmp_path):
 
 def test_convert_writes_assets(tmp_path, capsys):
     from blog_helpers import PNG_1PX, new_output
-    path = write_nb(tmp_path / "2026-01-01-fig.ipynb", notebook(new_code_cell(
-        "plot()", outputs=[new_output("display_data", data={"image/png": PNG_1PX})])))
+
+    path = write_nb(
+        tmp_path / "2026-01-01-fig.ipynb",
+        notebook(
+            new_code_cell(
+                "plot()", outputs=[new_output("display_data", data={"image/png": PNG_1PX})]
+            )
+        ),
+    )
     assert main(["convert", str(path), "--assets", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "2026-01-01-fig_files" / "output_0_0.png").is_file()
 
@@ -84,7 +101,8 @@ def test_check_validates_demo_names_and_reports(tmp_path):
     posts.mkdir()
     (posts / "2026-01-01-a.md").write_text("---\ntitle: A\ndemo: nope\n---\nx\n", "utf-8")
     (posts / "2026-01-02-b.md").write_text(
-        '---\ntitle: B\n---\n\n{{ model_report("gone") }}\n', "utf-8")
+        '---\ntitle: B\n---\n\n{{ model_report("gone") }}\n', "utf-8"
+    )
     result = run("check", str(posts), cwd=tmp_path)
     assert result.returncode == 1
     assert "2026-01-01-a.md" in result.stderr and "demo: nope" in result.stderr
@@ -96,16 +114,21 @@ def test_check_reads_the_plugins_folders_from_mkdocs_yml(tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "bundles" / "digits").mkdir(parents=True)
     (tmp_path / "bundles" / "digits" / "model.json").write_text(
-        '{"name": "digits", "title": "Digits"}', "utf-8")
+        '{"name": "digits", "title": "Digits"}', "utf-8"
+    )
     (tmp_path / "mkdocs.yml").write_text(
         "site_name: x\ndocs_dir: site\nplugins:\n  - notebook-posts:\n      posts_dir: notes\n"
-        "      models_dir: bundles\n  - blog\n", "utf-8")
+        "      models_dir: bundles\n  - blog\n",
+        "utf-8",
+    )
     (tmp_path / "notes" / "2026-01-01-a.md").write_text(
-        "---\ntitle: A\ndemo: digits\n---\nx\n", "utf-8")
+        "---\ntitle: A\ndemo: digits\n---\nx\n", "utf-8"
+    )
     result = run("check", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "2026-01-01-a.md" in result.stdout and "1 post(s), 0 with problems" in result.stdout
     (tmp_path / "notes" / "2026-01-02-b.md").write_text(
-        "---\ntitle: B\ndemo: bears\n---\nx\n", "utf-8")
+        "---\ntitle: B\ndemo: bears\n---\nx\n", "utf-8"
+    )
     result = run("check", cwd=tmp_path)
     assert result.returncode == 1 and "Known demos: digits" in result.stderr

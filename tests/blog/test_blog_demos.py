@@ -22,35 +22,56 @@ def bundle(site, name="digits", accuracy=0.9861):
     for file in ("confusion.png", "top_losses.png"):
         (folder / "report" / file).write_bytes(png)
     (folder / "examples" / "3_0.png").write_bytes(png)
-    (folder / "model.json").write_text(json.dumps({
-        "format": "model-bundle/1", "name": name, "task": "image-classification",
-        "title": "Handwritten digits", "description": "A small CNN.",
-        "labels": [str(i) for i in range(10)],
-        "metrics": {"accuracy": accuracy, "error_rate": 1 - accuracy, "valid_loss": 0.05,
-                    "n_valid": 360},
-        "examples": [{"file": "examples/3_0.png", "label": "3"}]}), "utf-8")
+    (folder / "model.json").write_text(
+        json.dumps(
+            {
+                "format": "model-bundle/1",
+                "name": name,
+                "task": "image-classification",
+                "title": "Handwritten digits",
+                "description": "A small CNN.",
+                "labels": [str(i) for i in range(10)],
+                "metrics": {
+                    "accuracy": accuracy,
+                    "error_rate": 1 - accuracy,
+                    "valid_loss": 0.05,
+                    "n_valid": 360,
+                },
+                "examples": [{"file": "examples/3_0.png", "label": "3"}],
+            }
+        ),
+        "utf-8",
+    )
     return folder
 
 
 def post(site, front="demo: digits", body="Text."):
     (site.posts / "2026-02-01-digits.md").write_text(
-        f"---\ntitle: Digits\n{front}\n---\n\n{body}\n", "utf-8")
+        f"---\ntitle: Digits\n{front}\n---\n\n{body}\n", "utf-8"
+    )
 
 
 def article(site):
     page = site.page("2026/02/01/digits")
-    return page[page.index("<article"):page.index("</article>")]
+    return page[page.index("<article") : page.index("</article>")]
 
 
 def test_card_links_the_deployed_space(site):
     bundle(site)
-    (site.root / "demos.json").write_text(json.dumps(
-        {"digits": {"space": "jane/digits", "url": "https://huggingface.co/spaces/jane/digits"}}))
+    (site.root / "demos.json").write_text(
+        json.dumps(
+            {"digits": {"space": "jane/digits", "url": "https://huggingface.co/spaces/jane/digits"}}
+        )
+    )
     post(site)
     site.build()
     html = article(site)
-    assert re.search(r'<div class="demo-card">.*Try the live demo.*'
-                     r'href="https://huggingface.co/spaces/jane/digits"', html, re.S)
+    assert re.search(
+        r'<div class="demo-card">.*Try the live demo.*'
+        r'href="https://huggingface.co/spaces/jane/digits"',
+        html,
+        re.S,
+    )
     assert "98.6% accuracy" in html
 
 
@@ -60,9 +81,12 @@ def test_card_points_at_the_in_browser_page_and_the_local_server_in_preview(site
     site.build(env={"DEMOS_URL": "http://127.0.0.1:7860"})
     html = article(site)
     # First the page that runs the model in the browser, then the Gradio app.
-    assert re.search(r'href="../../../../demos/digits/"[^>]*>Handwritten digits</a>.*'
-                     r'href="http://127.0.0.1:7860/digits/"[^>]*>Run it on the local demo server',
-                     html, re.S)
+    assert re.search(
+        r'href="../../../../demos/digits/"[^>]*>Handwritten digits</a>.*'
+        r'href="http://127.0.0.1:7860/digits/"[^>]*>Run it on the local demo server',
+        html,
+        re.S,
+    )
     assert '<iframe class="demo-embed" src="../../../../demos/digits/"' in html
     assert (site.public / "demos" / "digits" / "model.onnx").read_bytes() == b"weights"
 
@@ -81,14 +105,22 @@ def test_embed_uses_the_app_host_deploy_recorded(site):
     # deploy asks the Hub for the host and records it; the blog never derives one itself
     # (for this name the two old derivations disagreed: my--digits or my-digits). Whatever
     # the Hub answered is what the page embeds.
-    (site.root / "demos.json").write_text(json.dumps({"digits": {
-        "space": "Jane/My_-Digits_v2.1",
-        "url": "https://huggingface.co/spaces/Jane/My_-Digits_v2.1",
-        "app_url": "https://jane-my-digits-v2-1-7f3a.hf.space"}}))
+    (site.root / "demos.json").write_text(
+        json.dumps(
+            {
+                "digits": {
+                    "space": "Jane/My_-Digits_v2.1",
+                    "url": "https://huggingface.co/spaces/Jane/My_-Digits_v2.1",
+                    "app_url": "https://jane-my-digits-v2-1-7f3a.hf.space",
+                }
+            }
+        )
+    )
     post(site, front="demo: digits\ndemo_embed: true")
     site.build()
-    assert '<iframe class="demo-embed" src="https://jane-my-digits-v2-1-7f3a.hf.space"' in \
-        article(site)
+    assert '<iframe class="demo-embed" src="https://jane-my-digits-v2-1-7f3a.hf.space"' in article(
+        site
+    )
 
 
 def test_embed_without_a_recorded_host_links_the_space_page(site):
@@ -164,8 +196,9 @@ def test_weightless_bundle_links_the_space_even_in_preview(site):
 def test_model_report_in_a_code_fence_is_left_alone(site):
     post(site, front="", body='```markdown\n{{ model_report("anything") }}\n```')
     site.build()
-    assert "model_report(&quot;anything&quot;)" in article(site) or \
-        'model_report("anything")' in article(site)
+    assert "model_report(&quot;anything&quot;)" in article(
+        site
+    ) or 'model_report("anything")' in article(site)
 
 
 def test_report_shows_the_int8_accuracy_beside_the_full_one(site):

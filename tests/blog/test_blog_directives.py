@@ -13,37 +13,43 @@ def run(cell):
     return nb.cells
 
 
-@pytest.mark.parametrize("source", ["#hide\nx = 1", "# hide\nx = 1", "#|hide\nx = 1",
-                                    "#| include: false\nx = 1", "x = 1\n#hide"])
+@pytest.mark.parametrize(
+    "source",
+    ["#hide\nx = 1", "# hide\nx = 1", "#|hide\nx = 1", "#| include: false\nx = 1", "x = 1\n#hide"],
+)
 def test_dropped_cells(source):
     assert run(new_code_cell(source)) == []
 
 
 def test_remove_cell_tag_drops_markdown_cells_too():
-    nb = notebook(nbformat.v4.new_markdown_cell("secret", metadata={"tags": ["remove-cell"]}),
-                  header=None)
+    nb = notebook(
+        nbformat.v4.new_markdown_cell("secret", metadata={"tags": ["remove-cell"]}), header=None
+    )
     nb, _ = DirectivePreprocessor().preprocess(nb, {})
     assert nb.cells == []
 
 
-@pytest.mark.parametrize(("source", "tags", "expected"), [
-    ("#hide_input\nprint(1)", [], {"input": "hide", "output": "show"}),
-    ("#| echo: false\nprint(1)", [], {"input": "hide", "output": "show"}),
-    ("print(1)", ["remove-input"], {"input": "hide", "output": "show"}),
-    ("#hide_output\nprint(1)", [], {"input": "show", "output": "hide"}),
-    ("#| output: false\nprint(1)", [], {"input": "show", "output": "hide"}),
-    ("print(1)", ["remove-output"], {"input": "show", "output": "hide"}),
-    ("#collapse-hide\nprint(1)", [], {"input": "fold", "output": "show"}),
-    ("#collapse_hide\nprint(1)", [], {"input": "fold", "output": "show"}),
-    ("#collapse\nprint(1)", [], {"input": "fold", "output": "show"}),
-    ("#| code-fold: true\nprint(1)", [], {"input": "fold", "output": "show"}),
-    ("print(1)", ["hide-input"], {"input": "fold", "output": "show"}),
-    ("#collapse-show\nprint(1)", [], {"input": "fold-open", "output": "show"}),
-    ("#| code-fold: show\nprint(1)", [], {"input": "fold-open", "output": "show"}),
-    ("#collapse-output\nprint(1)", [], {"input": "show", "output": "fold"}),
-    ("print(1)", ["hide-output"], {"input": "show", "output": "fold"}),
-    ("#hide_input\n#collapse-hide\nprint(1)", [], {"input": "hide", "output": "show"}),
-])
+@pytest.mark.parametrize(
+    ("source", "tags", "expected"),
+    [
+        ("#hide_input\nprint(1)", [], {"input": "hide", "output": "show"}),
+        ("#| echo: false\nprint(1)", [], {"input": "hide", "output": "show"}),
+        ("print(1)", ["remove-input"], {"input": "hide", "output": "show"}),
+        ("#hide_output\nprint(1)", [], {"input": "show", "output": "hide"}),
+        ("#| output: false\nprint(1)", [], {"input": "show", "output": "hide"}),
+        ("print(1)", ["remove-output"], {"input": "show", "output": "hide"}),
+        ("#collapse-hide\nprint(1)", [], {"input": "fold", "output": "show"}),
+        ("#collapse_hide\nprint(1)", [], {"input": "fold", "output": "show"}),
+        ("#collapse\nprint(1)", [], {"input": "fold", "output": "show"}),
+        ("#| code-fold: true\nprint(1)", [], {"input": "fold", "output": "show"}),
+        ("print(1)", ["hide-input"], {"input": "fold", "output": "show"}),
+        ("#collapse-show\nprint(1)", [], {"input": "fold-open", "output": "show"}),
+        ("#| code-fold: show\nprint(1)", [], {"input": "fold-open", "output": "show"}),
+        ("#collapse-output\nprint(1)", [], {"input": "show", "output": "fold"}),
+        ("print(1)", ["hide-output"], {"input": "show", "output": "fold"}),
+        ("#hide_input\n#collapse-hide\nprint(1)", [], {"input": "hide", "output": "show"}),
+    ],
+)
 def test_marks(source, tags, expected):
     [cell] = run(new_code_cell(source, metadata={"tags": tags}))
     assert cell.metadata["blog"] == expected
@@ -51,8 +57,9 @@ def test_marks(source, tags, expected):
 
 
 def test_quarto_options_only_at_the_top_and_all_stripped():
-    effects, source = read_directives("#| label: fig-1\n#| fig-cap: A plot\nx = 1\n#| echo: false",
-                                      [])
+    effects, source = read_directives(
+        "#| label: fig-1\n#| fig-cap: A plot\nx = 1\n#| echo: false", []
+    )
     assert effects == []  # `#| echo` after code is a comment, not an option
     assert source == "x = 1\n#| echo: false"
 
@@ -63,6 +70,9 @@ def test_ordinary_comments_stay():
 
 
 def test_outputs_are_kept_for_hidden_input():
-    [cell] = run(new_code_cell("#hide_input\nprint(1)",
-                               outputs=[new_output("stream", name="stdout", text="1\n")]))
+    [cell] = run(
+        new_code_cell(
+            "#hide_input\nprint(1)", outputs=[new_output("stream", name="stdout", text="1\n")]
+        )
+    )
     assert cell.outputs[0]["text"] == "1\n"

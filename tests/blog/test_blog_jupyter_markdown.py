@@ -26,6 +26,7 @@ def _python_name(loader, suffix, node):
 
 def _site_extensions() -> tuple[list[str], dict]:
     """The site's Markdown extensions, read from mkdocs.yml (its `!ENV` tags don't matter)."""
+
     class Loader(yaml.SafeLoader):
         pass
 
@@ -81,6 +82,7 @@ def same_structure(cell: str, tags: set[str] = BLOCKS) -> bool:
 
 # -- 1. a list right after a line of text ------------------------------------------------------
 
+
 @pytest.mark.parametrize("items", ["- a\n- b", "* a\n* b", "+ a\n+ b", "1. a\n2. b", "1) a\n2) b"])
 def test_list_right_after_a_paragraph_line(items):
     cell = f"Some text:\n{items}"
@@ -96,6 +98,7 @@ def test_list_right_after_a_paragraph_line_exact():
 
 # -- 2. nesting by the parent's content column ------------------------------------------------
 
+
 def test_two_space_nesting():
     cell = "- a\n  - b\n    - c\n- d"
     nested = "ul li ul li ul li /li /ul /li /ul /li li /li /ul"
@@ -108,8 +111,9 @@ def test_two_space_nesting():
 def test_ordered_items_indented_by_three():
     cell = "1. Install:\n\n   ```\n   pip install x\n   ```\n\n   Then run it.\n2. Done"
     out = convert(cell)
-    assert out == ("1. Install:\n\n    ```\n    pip install x\n    ```\n\n    Then run it.\n\n"
-                   "2. Done")
+    assert out == (
+        "1. Install:\n\n    ```\n    pip install x\n    ```\n\n    Then run it.\n\n2. Done"
+    )
     assert structure(site(out)) == "ol li pre /pre /li li /li /ol"
     assert "pip install x\n" in site(out)  # the code itself is untouched
 
@@ -155,6 +159,7 @@ def test_quote_in_an_item_keeps_its_indentation():
 
 # -- 3. blocks right after a line of text -----------------------------------------------------
 
+
 def test_fence_after_a_paragraph_line():
     cell = "Run this:\n```python\nx = 1\n```\nand look."
     assert convert(cell) == "Run this:\n\n```python\nx = 1\n```\n\nand look."
@@ -199,11 +204,14 @@ def test_setext_heading_of_two_lines():
     assert "<h2" in site(convert(cell))
 
 
-@pytest.mark.parametrize(("cell", "out"), [
-    ("- a\n---", "- a\n\n---"),  # else a setext heading to Python-Markdown
-    ("> quote\n#tag in a lazy line", "> quote\n\\#tag in a lazy line"),
-    ("- a\n\n  b\n      > text, not a quote", "- a\n\n    b\n      \\> text, not a quote"),
-])
+@pytest.mark.parametrize(
+    ("cell", "out"),
+    [
+        ("- a\n---", "- a\n\n---"),  # else a setext heading to Python-Markdown
+        ("> quote\n#tag in a lazy line", "> quote\n\\#tag in a lazy line"),
+        ("- a\n\n  b\n      > text, not a quote", "- a\n\n    b\n      \\> text, not a quote"),
+    ],
+)
 def test_other_lines_python_markdown_reads_as_blocks(cell, out):
     assert convert(cell) == out
     assert same_structure(cell)
@@ -217,13 +225,18 @@ def test_display_math_in_a_list_item():
 
 # -- 4. www. links ----------------------------------------------------------------------------
 
+
 def test_www_links_get_a_scheme():
-    cell = ("See [the site](www.example.com/page), ![logo](www.example.com/a.png) and "
-            "[ours](posts/other.md); `[code](www.x.com)` stays.")
+    cell = (
+        "See [the site](www.example.com/page), ![logo](www.example.com/a.png) and "
+        "[ours](posts/other.md); `[code](www.x.com)` stays."
+    )
     out = convert(cell)
-    assert out == ("See [the site](https://www.example.com/page), "
-                   "![logo](https://www.example.com/a.png) and [ours](posts/other.md); "
-                   "`[code](www.x.com)` stays.")
+    assert out == (
+        "See [the site](https://www.example.com/page), "
+        "![logo](https://www.example.com/a.png) and [ours](posts/other.md); "
+        "`[code](www.x.com)` stays."
+    )
     html = site(out)
     assert 'href="https://www.example.com/page"' in html and 'href="posts/other.md"' in html
 
@@ -234,6 +247,7 @@ def test_www_reference_definition():
 
 
 # -- 5. #hashtags ------------------------------------------------------------------------------
+
 
 def test_hash_without_space_is_not_a_heading():
     cell = "#hashtag at the start\nand #one in the middle\n#another"
@@ -250,6 +264,7 @@ def test_real_headings_and_code_keep_their_hashes():
 
 # -- math, line breaks, HTML -------------------------------------------------------------------
 
+
 def test_math_is_untouched():
     cell = "Costs:\n$$\n- a + b\n#c\n$$\n\nand $x_1 * y_2$ inline."
     out = convert(cell)
@@ -257,8 +272,9 @@ def test_math_is_untouched():
     assert "<li>" not in site(out) and "<h1" not in site(out)
 
 
-@pytest.mark.parametrize("math", ["$$L = x_1$$", "$$\nL = x_1\n$$",
-                                  "\\begin{align}\na &= b\n\\end{align}"])
+@pytest.mark.parametrize(
+    "math", ["$$L = x_1$$", "$$\nL = x_1\n$$", "\\begin{align}\na &= b\n\\end{align}"]
+)
 def test_display_math_inside_a_paragraph_becomes_a_block(math):
     cell = f"The loss is:\n{math}\nwhere x is the input."
     out = convert(cell)
@@ -335,9 +351,12 @@ def _random_cell(rng: random.Random) -> str:
         kind = rng.choice(["para", "para", "list", "list", "fence", "quote", "heading", "table"])
         if kind == "list" and depth < 3:
             return items(depth)
-        return {"fence": ["```", "x = 1", "", "  y", "```"], "quote": [f"> {text()}"],
-                "heading": ["## Head"], "table": ["| a | b |", "|---|---|", "| 1 | 2 |"]
-                }.get(kind, [text() for _ in range(rng.choice([1, 2]))])
+        return {
+            "fence": ["```", "x = 1", "", "  y", "```"],
+            "quote": [f"> {text()}"],
+            "heading": ["## Head"],
+            "table": ["| a | b |", "|---|---|", "| 1 | 2 |"],
+        }.get(kind, [text() for _ in range(rng.choice([1, 2]))])
 
     def items(depth: int) -> list[str]:
         marker = rng.choice(["-", "*", "1.", "1)"])
@@ -363,8 +382,11 @@ def _random_cell(rng: random.Random) -> str:
 def test_random_cells_keep_their_nesting():
     rng = random.Random(20261120)
     cells = [_random_cell(rng) for _ in range(200)]
-    broken = [cell for cell in cells
-              if structure(JUPYTER.render(cell), LISTS) != structure(site(cell), LISTS)]
+    broken = [
+        cell
+        for cell in cells
+        if structure(JUPYTER.render(cell), LISTS) != structure(site(cell), LISTS)
+    ]
     assert len(broken) > 50  # unconverted, many render with other lists: the samples matter
     different = [cell for cell in cells if not same_structure(cell)]
     assert not different, different[0]

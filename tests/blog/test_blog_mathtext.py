@@ -7,13 +7,17 @@ from blog.mathtext import fix_math
 
 
 def render(text):
-    return markdown.markdown(text, extensions=["pymdownx.arithmatex", "pymdownx.superfences"],
-                             extension_configs={"pymdownx.arithmatex": {"generic": True}})
+    return markdown.markdown(
+        text,
+        extensions=["pymdownx.arithmatex", "pymdownx.superfences"],
+        extension_configs={"pymdownx.arithmatex": {"generic": True}},
+    )
 
 
 def test_display_math_inside_a_sentence_is_math_without_stray_dollars():
-    html = render(fix_math("covariances $$C_1, C_2$$ are\nscale like\n$$[Y-X]$$ and thus",
-                           notebook=True))
+    html = render(
+        fix_math("covariances $$C_1, C_2$$ are\nscale like\n$$[Y-X]$$ and thus", notebook=True)
+    )
     assert "$" not in html.replace("\\displaystyle", "")
     assert html.count('class="arithmatex"') == 2
     assert "\\(C_1, C_2\\)" in render(fix_math("so $$C_1, C_2$$ are", notebook=False))
@@ -47,11 +51,12 @@ def test_display_math_after_text_and_one_equation_a_line():
 
 def test_numbered_equation_in_a_list_item_stays_display_math():
     html = render(fix_math("- the loss $$L \\tag{2}\\label{eq:l}$$\n- next", notebook=True))
-    item = html[html.index("<li>"):html.index("</li>")]
+    item = html[html.index("<li>") : html.index("</li>")]
     assert '<div class="arithmatex">\\[L \\tag{2}\\label{eq:l}\\]</div>' in item
 
 
 def test_escapes_and_spaced_inline_math_as_jupyter_shows_them():
-    out = fix_math("I\\'d say \\\"hi\\\" \\& \\$5, $ f(x) = c_0,$ and $ 5 and $ 10 `\\'x`",
-                   notebook=True)
+    out = fix_math(
+        "I\\'d say \\\"hi\\\" \\& \\$5, $ f(x) = c_0,$ and $ 5 and $ 10 `\\'x`", notebook=True
+    )
     assert out == "I'd say \"hi\" &amp; \\$5, $f(x) = c_0,$ and $ 5 and $ 10 `\\'x`"

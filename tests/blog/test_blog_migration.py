@@ -23,22 +23,31 @@ def migrated(tmp_path_factory):
         shutil.copytree(FASTPAGES / folder, site.posts, dirs_exist_ok=True)
     shutil.copytree(FASTPAGES / "images", site.posts / "images")
     config = site.root / "mkdocs.yml"
-    config.write_text(config.read_text("utf-8").replace(
-        "      posts_dir: posts\n", "      posts_dir: posts\n      fastpages_redirects: true\n"),
-        "utf-8")
+    config.write_text(
+        config.read_text("utf-8").replace(
+            "      posts_dir: posts\n", "      posts_dir: posts\n      fastpages_redirects: true\n"
+        ),
+        "utf-8",
+    )
     site.build()
     return site
 
 
 def article(site, url):
     page = site.page(url)
-    return page[page.index("<article"):page.index("</article>")]
+    return page[page.index("<article") : page.index("</article>")]
 
 
 def test_every_post_is_published(migrated):
-    for url in ("2020/01/14/test-markdown-post", "2020/02/20/test",
-                "2020/02/21/introducing-fastpages", "2020/03/06/fastpages-actions",
-                "2020/09/01/fastcore", "2020/11/17/linkcheck", "2020/12/10/codespaces"):
+    for url in (
+        "2020/01/14/test-markdown-post",
+        "2020/02/20/test",
+        "2020/02/21/introducing-fastpages",
+        "2020/03/06/fastpages-actions",
+        "2020/09/01/fastcore",
+        "2020/11/17/linkcheck",
+        "2020/12/10/codespaces",
+    ):
         assert (migrated.public / url / "index.html").is_file(), url
     # READMEs are not posts and don't become pages.
     assert not list(migrated.public.rglob("README*"))
@@ -47,7 +56,7 @@ def test_every_post_is_published(migrated):
 def test_nothing_of_the_dialect_shows_as_raw_text(migrated):
     for page in migrated.public.glob("20*/**/index.html"):
         text = page.read_text("utf-8")
-        body = text[text.index("<article"):text.index("</article>")]
+        body = text[text.index("<article") : text.index("</article>")]
         visible = re.sub(r"<(code|pre)\b.*?</\1>", "", body, flags=re.S)
         for raw in ("{%", "{{", "%}", "- toc:", "* toc:", "&lt;a href"):
             assert raw not in visible, (page, raw)
@@ -76,8 +85,12 @@ def test_footnotes_and_links_in_notebooks(migrated):
 
 
 def test_images_in_fastpages_paths_load(migrated):
-    for url in ("2020/03/06/fastpages-actions", "2020/02/20/test", "2020/09/01/fastcore",
-                "2020/01/14/test-markdown-post"):
+    for url in (
+        "2020/03/06/fastpages-actions",
+        "2020/02/20/test",
+        "2020/09/01/fastcore",
+        "2020/01/14/test-markdown-post",
+    ):
         page_dir = migrated.public / url
         for src in re.findall(r'<img[^>]+src="([^"]+)"', article(migrated, url)):
             if src.startswith(("http", "data:")):
@@ -90,7 +103,8 @@ def test_images_in_fastpages_paths_load(migrated):
 def test_html_in_title_description_and_author(migrated):
     page = migrated.page("2020/03/06/fastpages-actions")
     assert '<a href="https://github.com/features/actions"' in article(
-        migrated, "2020/03/06/fastpages-actions")
+        migrated, "2020/03/06/fastpages-actions"
+    )
     title = re.search(r"<title>(.*?)</title>", page, re.S)[1]
     assert "<a" not in title and "&lt;a" not in title
     fastcore = article(migrated, "2020/09/01/fastcore")
@@ -101,7 +115,7 @@ def test_html_in_title_description_and_author(migrated):
 
 def test_table_of_contents_has_every_section(migrated):
     page = migrated.page("2020/02/20/test")
-    toc = page[page.index('data-md-component="toc"'):]
+    toc = page[page.index('data-md-component="toc"') :]
     for anchor in ("about", "front-matter", "example-1-dropdown", "footnotes"):
         assert f'href="#{anchor}" class="md-nav__link"' in toc, anchor
     # The post's title is its one H1.

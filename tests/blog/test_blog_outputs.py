@@ -23,8 +23,9 @@ def test_stderr_dropped_unless_asked():
 
 def test_ansi_codes_removed_from_streams_results_and_tracebacks():
     stream = new_output("stream", name="stdout", text="\x1b[31mred\x1b[0m\n")
-    result = new_output("execute_result", data={"text/plain": "\x1b[1mbold\x1b[0m"},
-                        execution_count=1)
+    result = new_output(
+        "execute_result", data={"text/plain": "\x1b[1mbold\x1b[0m"}, execution_count=1
+    )
     error = new_output("error", ename="E", evalue="v", traceback=["\x1b[0;31mE\x1b[0m: v"])
     stream, result, error = outputs_of(stream, result, error)
     assert stream["text"] == "red\n"
@@ -33,18 +34,32 @@ def test_ansi_codes_removed_from_streams_results_and_tracebacks():
 
 
 def test_widgets_fall_back_to_text():
-    widget = new_output("display_data", data={
-        "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2,
-                                                     "version_minor": 0},
-        "text/plain": "IntSlider(value=3)"})
+    widget = new_output(
+        "display_data",
+        data={
+            "application/vnd.jupyter.widget-view+json": {
+                "model_id": "abc",
+                "version_major": 2,
+                "version_minor": 0,
+            },
+            "text/plain": "IntSlider(value=3)",
+        },
+    )
     [out] = outputs_of(widget)
     assert out["data"] == {"text/plain": "IntSlider(value=3)"}
 
 
 def test_widget_without_fallback_is_dropped():
-    widget = new_output("display_data", data={
-        "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2,
-                                                     "version_minor": 0}})
+    widget = new_output(
+        "display_data",
+        data={
+            "application/vnd.jupyter.widget-view+json": {
+                "model_id": "abc",
+                "version_major": 2,
+                "version_minor": 0,
+            }
+        },
+    )
     assert outputs_of(widget) == []
 
 
@@ -60,9 +75,15 @@ def test_output_over_the_limit_names_cell_and_fix(tmp_path):
     assert "limit" in message and "max_output_kb" in message
 
 
-@pytest.mark.parametrize(("kind", "admonition"), [
-    ("Note", "!!! note"), ("Tip", "!!! tip"), ("Warning", "!!! warning"),
-    ("Important", '!!! danger "Important"')])
+@pytest.mark.parametrize(
+    ("kind", "admonition"),
+    [
+        ("Note", "!!! note"),
+        ("Tip", "!!! tip"),
+        ("Warning", "!!! warning"),
+        ("Important", '!!! danger "Important"'),
+    ],
+)
 def test_callouts(kind, admonition):
     out = convert_callouts(f"Before.\n\n> {kind}: Mind the gap.\n> Second line.\n\nAfter.")
     assert f"{admonition}\n\n    Mind the gap.\n    Second line.\n" in out
@@ -75,8 +96,9 @@ def test_plain_quotes_and_code_fences_are_left_alone():
     assert convert_callouts(text) == text
 
 
-@pytest.mark.parametrize("url", ["https://youtu.be/dQw4w9WgXcQ",
-                                 "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=3"])
+@pytest.mark.parametrize(
+    "url", ["https://youtu.be/dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=3"]
+)
 def test_youtube(url):
     out = convert_callouts(f"> youtube: {url}")
     assert 'src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"' in out
@@ -92,10 +114,13 @@ def test_stdout_split_by_stderr_joins_into_one_block(tmp_path):
 
     from blog import convert
 
-    outputs = [new_output("stream", name="stdout", text="epoch 0\n"),
-               new_output("stream", name="stderr", text="progress 50%\rprogress 100%\n"),
-               new_output("stream", name="stdout", text="epoch 1\n")]
-    post = convert(write_nb(tmp_path / "2026-01-01-x.ipynb",
-                            notebook(new_code_cell("fit()", outputs=outputs))))
+    outputs = [
+        new_output("stream", name="stdout", text="epoch 0\n"),
+        new_output("stream", name="stderr", text="progress 50%\rprogress 100%\n"),
+        new_output("stream", name="stdout", text="epoch 1\n"),
+    ]
+    post = convert(
+        write_nb(tmp_path / "2026-01-01-x.ipynb", notebook(new_code_cell("fit()", outputs=outputs)))
+    )
     assert "```text { .nb-output .no-copy }\nepoch 0\nepoch 1\n```" in post.markdown
     assert "progress" not in post.markdown

@@ -11,8 +11,14 @@ import pytest
 from blog.errors import PostError, PostErrors
 from blog.quarto import qmd_code_cells, render_quarto
 
-EXTENSIONS = ["admonition", "pymdownx.details", "md_in_html", "attr_list",
-              "pymdownx.superfences", "pymdownx.tabbed"]
+EXTENSIONS = [
+    "admonition",
+    "pymdownx.details",
+    "md_in_html",
+    "attr_list",
+    "pymdownx.superfences",
+    "pymdownx.tabbed",
+]
 
 
 def md(text: str) -> str:
@@ -25,16 +31,27 @@ def render(text: str, tmp_path, **kwargs) -> str:
 
 def to_html(text: str) -> str:
     """The page as the site renders it (mkdocs.yml's extensions, tabs in Material's style)."""
-    return markdown.markdown(text, extensions=EXTENSIONS,
-                             extension_configs={"pymdownx.tabbed": {"alternate_style": True}})
+    return markdown.markdown(
+        text,
+        extensions=EXTENSIONS,
+        extension_configs={"pymdownx.tabbed": {"alternate_style": True}},
+    )
 
 
 # --- text that is not Quarto's comes back as it is -----------------------------------------
 
-@pytest.mark.parametrize("text", [
-    "", "Plain *text*.\n", "No newline at the end", "Windows\r\nline ends\r\n",
-    "Trailing spaces  \n\n\n> Note: a fastpages call-out\n", "A slice a[::2] and {{ jinja }}\n",
-])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Plain *text*.\n",
+        "No newline at the end",
+        "Windows\r\nline ends\r\n",
+        "Trailing spaces  \n\n\n> Note: a fastpages call-out\n",
+        "A slice a[::2] and {{ jinja }}\n",
+    ],
+)
 def test_text_without_quarto_is_unchanged(tmp_path, text):
     assert render_quarto(text, tmp_path / "post.md") == text
 
@@ -74,17 +91,25 @@ def test_code_is_left_alone(tmp_path):
 
 # --- call-outs ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("kind", "header"), [
-    ("note", "!!! note"), ("tip", "!!! tip"), ("warning", "!!! warning"),
-    ("caution", "!!! caution"), ("important", '!!! danger "Important"'),
-])
+
+@pytest.mark.parametrize(
+    ("kind", "header"),
+    [
+        ("note", "!!! note"),
+        ("tip", "!!! tip"),
+        ("warning", "!!! warning"),
+        ("caution", "!!! caution"),
+        ("important", '!!! danger "Important"'),
+    ],
+)
 def test_callout_types(tmp_path, kind, header):
     out = render(f"::: {{.callout-{kind}}}\nSome *text*.\n:::\n", tmp_path)
     assert out == f"{header}\n\n    Some *text*.\n"
 
 
 def test_callout_heading_is_the_title(tmp_path):
-    out = render("""
+    out = render(
+        """
         Before.
 
         ::: {.callout-tip}
@@ -96,7 +121,9 @@ def test_callout_heading_is_the_title(tmp_path):
         :::
 
         After.
-        """, tmp_path)
+        """,
+        tmp_path,
+    )
     assert out == md("""
         Before.
 
@@ -111,13 +138,16 @@ def test_callout_heading_is_the_title(tmp_path):
 
 
 def test_callout_title_attribute(tmp_path):
-    out = render("""
+    out = render(
+        """
         ::: {.callout-important #imp title="Read this" icon=false appearance="simple"}
         ## A heading that stays
 
         Body.
         :::
-        """, tmp_path)
+        """,
+        tmp_path,
+    )
     assert out.startswith('!!! danger "Read this"\n\n    ## A heading that stays\n')
 
 
@@ -127,10 +157,15 @@ def test_callout_title_with_quotes(tmp_path):
     assert '<p class="admonition-title">Say "hi"</p>' in to_html(out)
 
 
-@pytest.mark.parametrize(("collapse", "marker"), [
-    ('collapse="true"', "???"), ("collapse=true", "???"),
-    ('collapse="false"', "???+"), ("collapse=false", "???+"),
-])
+@pytest.mark.parametrize(
+    ("collapse", "marker"),
+    [
+        ('collapse="true"', "???"),
+        ("collapse=true", "???"),
+        ('collapse="false"', "???+"),
+        ("collapse=false", "???+"),
+    ],
+)
 def test_callout_collapse(tmp_path, collapse, marker):
     out = render(f"::: {{.callout-note {collapse}}}\n## Details\nHidden.\n:::\n", tmp_path)
     assert out == f'{marker} note "Details"\n\n    Hidden.\n'
@@ -144,7 +179,8 @@ def test_callout_class_forms(tmp_path):
 
 def test_nested_divs_close_the_innermost(tmp_path):
     # As in pandoc, any fence of 3+ colons closes the innermost open div.
-    out = render("""
+    out = render(
+        """
         :::: {.callout-note}
         Outer.
 
@@ -158,7 +194,9 @@ def test_nested_divs_close_the_innermost(tmp_path):
 
         Still outer.
         :::
-        """, tmp_path)
+        """,
+        tmp_path,
+    )
     assert out == md("""
         !!! note
 
@@ -183,7 +221,8 @@ def test_nested_divs_close_the_innermost(tmp_path):
 
 
 def test_callout_in_a_list(tmp_path):
-    out = render("""
+    out = render(
+        """
         1. First step.
 
             ::: {.callout-tip}
@@ -192,15 +231,18 @@ def test_callout_in_a_list(tmp_path):
             :::
 
         2. Second step.
-        """, tmp_path)
-    assert "    !!! tip \"Shortcut\"\n\n        Press the button.\n" in out
+        """,
+        tmp_path,
+    )
+    assert '    !!! tip "Shortcut"\n\n        Press the button.\n' in out
     page = to_html(out)
     assert '<li>\n<p>First step.</p>\n<div class="admonition tip">' in page
     assert "<li>\n<p>Second step.</p>" in page and ":::" not in page
 
 
 def test_callout_with_code_inside(tmp_path):
-    out = render("""
+    out = render(
+        """
         ::: {.callout-note}
         Run:
 
@@ -208,20 +250,25 @@ def test_callout_with_code_inside(tmp_path):
         print("::: not a fence")
         ```
         :::
-        """, tmp_path)
+        """,
+        tmp_path,
+    )
     page = to_html(out)
     assert '<div class="admonition note">' in page
     assert "print" in page and "::: not a fence" in page and "<pre" in page
 
 
 def test_html_callout_tip_with_heading(tmp_path):
-    out = render("""
+    out = render(
+        """
         ::: {.callout-tip}
         ## Use a GPU
 
         Training takes *minutes*, not hours.
         :::
-        """, tmp_path)
+        """,
+        tmp_path,
+    )
     page = to_html(out)
     assert '<div class="admonition tip">' in page
     assert '<p class="admonition-title">Use a GPU</p>' in page
@@ -230,12 +277,17 @@ def test_html_callout_tip_with_heading(tmp_path):
 
 
 def test_html_collapsed_callout_is_details(tmp_path):
-    page = to_html(render("""
+    page = to_html(
+        render(
+            """
         ::: {.callout-note collapse="true"}
         ## Click to expand
         Hidden text.
         :::
-        """, tmp_path))
+        """,
+            tmp_path,
+        )
+    )
     assert '<details class="note">' in page and "<summary>Click to expand</summary>" in page
     assert "open" not in page and ":::" not in page
     page = to_html(render('::: {.callout-caution collapse="false"}\nShown.\n:::\n', tmp_path))
@@ -244,23 +296,30 @@ def test_html_collapsed_callout_is_details(tmp_path):
 
 # --- other divs ---------------------------------------------------------------------------
 
+
 def test_margin_div(tmp_path):
     out = render("Text.\n\n::: {.column-margin}\nA *margin* note.\n:::\n\nMore.\n", tmp_path)
-    assert out == ('Text.\n\n<div class="column-margin" markdown>\n\nA *margin* note.\n\n'
-                   "</div>\n\nMore.\n")
+    assert out == (
+        'Text.\n\n<div class="column-margin" markdown>\n\nA *margin* note.\n\n</div>\n\nMore.\n'
+    )
     assert '<div class="column-margin">\n<p>A <em>margin</em> note.</p>\n</div>' in to_html(out)
 
 
 def test_layout_ncol(tmp_path):
-    out = render("""
+    out = render(
+        """
         ::: {layout-ncol=2}
         ![First](a.png)
 
         ![Second](b.png)
         :::
-        """, tmp_path)
-    assert out.startswith('<div style="display:grid;grid-template-columns:repeat(2,minmax(0,1fr));'
-                          'gap:1rem" markdown>\n')
+        """,
+        tmp_path,
+    )
+    assert out.startswith(
+        '<div style="display:grid;grid-template-columns:repeat(2,minmax(0,1fr));'
+        'gap:1rem" markdown>\n'
+    )
     page = to_html(out)
     assert ":::" not in page and "layout-ncol" not in page
     assert page.count("<img") == 2 and "grid-template-columns:repeat(2" in page
@@ -268,12 +327,16 @@ def test_layout_ncol(tmp_path):
 
 def test_layout_widths_and_figure_id(tmp_path):
     out = render('::: {#fig-pair layout="[[40,60]]"}\nx\n:::\n', tmp_path)
-    assert ('<div id="fig-pair" style="display:grid;grid-template-columns:minmax(0,40fr) '
-            'minmax(0,60fr);gap:1rem" markdown>') in out
+    assert (
+        '<div id="fig-pair" style="display:grid;grid-template-columns:minmax(0,40fr) '
+        'minmax(0,60fr);gap:1rem" markdown>'
+    ) in out
 
 
 def test_columns(tmp_path):
-    page = to_html(render("""
+    page = to_html(
+        render(
+            """
         :::: {.columns}
         ::: {.column width="40%"}
         Left.
@@ -283,7 +346,10 @@ def test_columns(tmp_path):
         Right.
         :::
         ::::
-        """, tmp_path))
+        """,
+            tmp_path,
+        )
+    )
     assert '<div class="columns" style="display:flex;gap:1rem">' in page
     assert '<div class="column" style="width:40%">\n<p>Left.</p>' in page
     assert '<div class="column" style="width:60%">\n<p>Right.</p>' in page
@@ -291,7 +357,8 @@ def test_columns(tmp_path):
 
 
 def test_panel_tabset(tmp_path):
-    out = render("""
+    out = render(
+        """
         ::: {.panel-tabset}
         ## Python
 
@@ -308,7 +375,9 @@ def test_panel_tabset(tmp_path):
         print(1)
         ```
         :::
-        """, tmp_path)
+        """,
+        tmp_path,
+    )
     assert '===! "Python"\n\n    ```python\n    ## a comment, not a tab\n' in out
     assert '=== "R"\n\n    ### A deeper heading stays\n' in out
     page = to_html(out)
@@ -328,11 +397,17 @@ def test_tabset_without_headings_is_a_div(tmp_path):
     assert out.startswith('<div class="panel-tabset" markdown>\n')
 
 
-@pytest.mark.parametrize(("attrs", "shown"), [
-    ('.content-visible when-format="html"', True), ('.content-visible when-format="pdf"', False),
-    ('.content-visible unless-format="html"', False), ('.content-hidden when-format="html"', False),
-    ('.content-hidden when-format="pdf"', True), (".content-visible", True),
-])
+@pytest.mark.parametrize(
+    ("attrs", "shown"),
+    [
+        ('.content-visible when-format="html"', True),
+        ('.content-visible when-format="pdf"', False),
+        ('.content-visible unless-format="html"', False),
+        ('.content-hidden when-format="html"', False),
+        ('.content-hidden when-format="pdf"', True),
+        (".content-visible", True),
+    ],
+)
 def test_conditional_content(tmp_path, attrs, shown):
     out = render(f"Before.\n\n::: {{{attrs}}}\nConditional.\n:::\n\nAfter.\n", tmp_path)
     assert ("Conditional." in out) is shown
@@ -345,6 +420,7 @@ def test_other_attributes(tmp_path):
 
 
 # --- fenced div errors --------------------------------------------------------------------
+
 
 def test_unclosed_div(tmp_path):
     with pytest.raises(PostError) as err:
@@ -367,29 +443,41 @@ def test_unreadable_attributes(tmp_path):
 
 # --- shortcodes ---------------------------------------------------------------------------
 
-YOUTUBE = ('<div class="video-embed"><iframe src="https://www.youtube-nocookie.com/embed/wo9vZccmqwc'
-           '" title="YouTube video" loading="lazy" allowfullscreen></iframe></div>')
+YOUTUBE = (
+    '<div class="video-embed"><iframe src="https://www.youtube-nocookie.com/embed/wo9vZccmqwc'
+    '" title="YouTube video" loading="lazy" allowfullscreen></iframe></div>'
+)
 
 
-@pytest.mark.parametrize("url", [
-    "https://www.youtube.com/watch?v=wo9vZccmqwc", "https://youtu.be/wo9vZccmqwc",
-    "https://www.youtube.com/embed/wo9vZccmqwc", '"https://youtu.be/wo9vZccmqwc"',
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.youtube.com/watch?v=wo9vZccmqwc",
+        "https://youtu.be/wo9vZccmqwc",
+        "https://www.youtube.com/embed/wo9vZccmqwc",
+        '"https://youtu.be/wo9vZccmqwc"',
+    ],
+)
 def test_video_youtube(tmp_path, url):
     out = render(f"Watch:\n\n{{{{< video {url} >}}}}\n\nThen read.\n", tmp_path)
     assert out == f"Watch:\n\n{YOUTUBE}\n\nThen read.\n"
 
 
 def test_video_arguments_on_several_lines(tmp_path):
-    out = render("""
+    out = render(
+        """
         {{< video https://www.youtube.com/embed/wo9vZccmqwc
             title="What is the CERN?"
             start="116"
             aspect-ratio="21x9"
         >}}
-        """, tmp_path)
-    assert ('<div class="video-embed" style="padding-bottom: 42.86%;"><iframe src="https://www.'
-            'youtube-nocookie.com/embed/wo9vZccmqwc?start=116" title="What is the CERN?"') in out
+        """,
+        tmp_path,
+    )
+    assert (
+        '<div class="video-embed" style="padding-bottom: 42.86%;"><iframe src="https://www.'
+        'youtube-nocookie.com/embed/wo9vZccmqwc?start=116" title="What is the CERN?"'
+    ) in out
     assert "{{<" not in out and ">}}" not in out
 
 
@@ -402,13 +490,16 @@ def test_video_vimeo_and_files(tmp_path):
 
 
 def test_video_in_a_callout_and_in_a_paragraph(tmp_path):
-    out = render("""
+    out = render(
+        """
         ::: {.callout-note}
         {{< video https://youtu.be/wo9vZccmqwc >}}
         :::
 
         Inline {{< video https://youtu.be/wo9vZccmqwc >}} text.
-        """, tmp_path)
+        """,
+        tmp_path,
+    )
     assert f"!!! note\n\n    {YOUTUBE}\n" in out
     assert f"Inline\n\n{YOUTUBE}\n\ntext." in out  # a block of its own, not inside a <p>
     page = to_html(out)
@@ -430,10 +521,11 @@ def test_pagebreak(tmp_path):
 def test_kbd(tmp_path):
     out = render("Press {{< kbd Shift-Ctrl-P >}} to print.\n", tmp_path)
     assert out == "Press <kbd>Shift-Ctrl-P</kbd> to print.\n"
-    out = render("{{< kbd mac=Shift-Command-O win=Shift-Control-O linux=Shift-Ctrl-L >}}",
-                 tmp_path)
-    assert out == ("<kbd>Shift-Command-O</kbd> (macOS) / <kbd>Shift-Control-O</kbd> (Windows) / "
-                   "<kbd>Shift-Ctrl-L</kbd> (Linux)")
+    out = render("{{< kbd mac=Shift-Command-O win=Shift-Control-O linux=Shift-Ctrl-L >}}", tmp_path)
+    assert out == (
+        "<kbd>Shift-Command-O</kbd> (macOS) / <kbd>Shift-Control-O</kbd> (Windows) / "
+        "<kbd>Shift-Ctrl-L</kbd> (Linux)"
+    )
     out = render("{{< kbd Ctrl-C mac=Command-C >}}", tmp_path)
     assert out == "<kbd>Ctrl-C</kbd> / <kbd>Command-C</kbd> (macOS)"
 
@@ -444,8 +536,16 @@ def test_escaped_shortcodes_show_the_code(tmp_path):
     assert to_html(out) == "<p>Write {{&lt; var version &gt;}} or {{&lt;kbd X&gt;}}.</p>"
 
 
-@pytest.mark.parametrize("shortcode", ["{{< meta title >}}", "{{< var version >}}",
-                                       "{{< foo >}}", "{{< env HOME >}}", "{{< lipsum 2 >}}"])
+@pytest.mark.parametrize(
+    "shortcode",
+    [
+        "{{< meta title >}}",
+        "{{< var version >}}",
+        "{{< foo >}}",
+        "{{< env HOME >}}",
+        "{{< lipsum 2 >}}",
+    ],
+)
 def test_unknown_shortcode(tmp_path, shortcode):
     with pytest.raises(PostError) as err:
         render(f"Intro {shortcode} text.\n", tmp_path, cell=2)
@@ -462,11 +562,15 @@ def test_every_problem_is_reported(tmp_path):
 
 # --- includes -----------------------------------------------------------------------------
 
+
 def test_include(tmp_path):
     (tmp_path / "_intro.md").write_text(
         "---\ntitle: ignored\n---\nShared *intro* with {{< kbd Ctrl-S >}}.\n\n"
-        "::: {.callout-tip}\nFrom the include.\n:::\n", "utf-8")
-    out = render("""
+        "::: {.callout-tip}\nFrom the include.\n:::\n",
+        "utf-8",
+    )
+    out = render(
+        """
         # Post
 
         {{< include _intro.md >}}
@@ -476,7 +580,9 @@ def test_include(tmp_path):
             {{< include _intro.md >}}
 
         The end.
-        """, tmp_path)
+        """,
+        tmp_path,
+    )
     assert "title: ignored" not in out and "{{<" not in out and ":::" not in out
     assert "Shared *intro* with <kbd>Ctrl-S</kbd>.\n\n!!! tip\n\n    From the include.\n" in out
     assert "    Shared *intro*" in out and "    !!! tip\n\n        From the include." in out
@@ -519,6 +625,7 @@ def test_include_in_code_is_left_alone(tmp_path):
 
 
 # --- .qmd executable cells ----------------------------------------------------------------
+
 
 def test_qmd_code_cells():
     text = md("""
@@ -602,8 +709,11 @@ def test_qmd_cells_unclosed_and_crlf():
 
 # --- odds and ends ------------------------------------------------------------------------
 
+
 def test_tabset_in_a_callout(tmp_path):
-    page = to_html(render("""
+    page = to_html(
+        render(
+            """
         ::: {.callout-tip}
         ## Two ways
 
@@ -615,7 +725,10 @@ def test_tabset_in_a_callout(tmp_path):
         `conda install x`
         :::
         :::
-        """, tmp_path))
+        """,
+            tmp_path,
+        )
+    )
     assert '<p class="admonition-title">Two ways</p>\n<div class="tabbed-set' in page
     assert ">pip</label>" in page and ">conda</label>" in page and ":::" not in page
 
@@ -648,8 +761,9 @@ def test_long_text_is_fast(tmp_path):
 
 
 def test_tweet_shortcode_becomes_the_embed():
-    out = render_quarto("{{< tweet user=jack id=20 >}}\n\n{{< tweet 1325474361407660034 >}}\n",
-                        Path("post.qmd"))
+    out = render_quarto(
+        "{{< tweet user=jack id=20 >}}\n\n{{< tweet 1325474361407660034 >}}\n", Path("post.qmd")
+    )
     assert 'href="https://twitter.com/jack/status/20"' in out
     assert 'href="https://twitter.com/i/status/1325474361407660034"' in out
     with pytest.raises(PostError, match="without the post's number"):

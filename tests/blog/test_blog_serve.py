@@ -45,7 +45,12 @@ def serve(site):
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": base}
     process = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],
-        cwd=site.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=site.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     yield site, base, process
     process.terminate()
     try:
@@ -72,5 +77,6 @@ def test_error_page_then_live_fix(serve):
 def test_drafts_show_in_serve(serve):
     site, base, _ = serve
     (site.posts / "2026-01-03-wip.md").write_text(
-        "---\ntitle: Work in progress\ndraft: true\n---\n\nNot yet.\n", "utf-8")
+        "---\ntitle: Work in progress\ndraft: true\n---\n\nNot yet.\n", "utf-8"
+    )
     wait_for(base + "2026/01/03/wip/", "Not yet.")

@@ -11,15 +11,25 @@ pytestmark = pytest.mark.slow
 
 def feature_notebook():
     return notebook(
-        new_markdown_cell("Intro with math $a_i + b_i$ and\n\n$$\\sum_{i=1}^n x_i$$\n\n"
-                          "> Warning: mind the learning rate."),
+        new_markdown_cell(
+            "Intro with math $a_i + b_i$ and\n\n$$\\sum_{i=1}^n x_i$$\n\n"
+            "> Warning: mind the learning rate."
+        ),
         new_code_cell("#hide\nSECRET_SETUP = 1"),
-        new_code_cell("#collapse-hide\nFOLDED_CODE = 2",
-                      outputs=[new_output("stream", name="stdout", text="folded output\n")]),
-        new_code_cell("#hide_input\nHIDDEN_INPUT = 3",
-                      outputs=[new_output("stream", name="stdout", text="visible result\n")]),
-        new_code_cell("plot()", outputs=[new_output(
-            "display_data", data={"image/png": PNG_1PX, "text/plain": "<Figure>"})]),
+        new_code_cell(
+            "#collapse-hide\nFOLDED_CODE = 2",
+            outputs=[new_output("stream", name="stdout", text="folded output\n")],
+        ),
+        new_code_cell(
+            "#hide_input\nHIDDEN_INPUT = 3",
+            outputs=[new_output("stream", name="stdout", text="visible result\n")],
+        ),
+        new_code_cell(
+            "plot()",
+            outputs=[
+                new_output("display_data", data={"image/png": PNG_1PX, "text/plain": "<Figure>"})
+            ],
+        ),
         header='# "Is it a bear?"\n> "A classifier"\n\n- categories: [vision]',
     )
 
@@ -28,7 +38,7 @@ def test_notebook_post_end_to_end(site):
     write_nb(site.posts / "2026-03-04-bears.ipynb", feature_notebook())
     site.build()
     page = site.page("2026/03/04/bears")
-    article = page[page.index("<article"):page.index("</article>")]
+    article = page[page.index("<article") : page.index("</article>")]
     assert "Is it a bear?" in article
     for hidden in ("SECRET_SETUP", "HIDDEN_INPUT", "#hide", "#collapse", "#hide_input"):
         assert hidden not in article
@@ -51,24 +61,28 @@ def test_notebook_post_end_to_end(site):
 
 def test_markdown_post_draft_and_alias(site):
     (site.posts / "2026-01-02-hello.md").write_text(
-        "---\ntitle: Hello\naliases: [/old/hello.html]\n---\n\nFirst post.\n", "utf-8")
+        "---\ntitle: Hello\naliases: [/old/hello.html]\n---\n\nFirst post.\n", "utf-8"
+    )
     (site.posts / "2026-01-03-wip.md").write_text(
-        "---\ntitle: Work in progress\ndraft: true\n---\n\nNot yet.\n", "utf-8")
+        "---\ntitle: Work in progress\ndraft: true\n---\n\nNot yet.\n", "utf-8"
+    )
     site.build()
     assert "First post." in site.page("2026/01/02/hello")
     assert not (site.public / "2026/01/03/wip").exists()  # drafts are left out of builds
     assert "Work in progress" not in site.page("")
     redirect = (site.public / "old/hello.html").read_text("utf-8")
-    assert 'url=/blog/2026/01/02/hello/' in redirect
+    assert "url=/blog/2026/01/02/hello/" in redirect
 
 
 def test_nothing_written_to_posts_or_docs(site):
     write_nb(site.posts / "2026-03-04-bears.ipynb", feature_notebook())
-    before = sorted(p for p in site.root.rglob("*") if "public" not in p.parts
-                    and ".cache" not in p.parts)
+    before = sorted(
+        p for p in site.root.rglob("*") if "public" not in p.parts and ".cache" not in p.parts
+    )
     site.build()
-    after = sorted(p for p in site.root.rglob("*") if "public" not in p.parts
-                   and ".cache" not in p.parts)
+    after = sorted(
+        p for p in site.root.rglob("*") if "public" not in p.parts and ".cache" not in p.parts
+    )
     assert before == after
 
 
@@ -108,6 +122,7 @@ def test_project_site_url(site):
 
 # --- errors stop the build and name the file ---------------------------------------------
 
+
 def failing_build(site):
     result = site.build(check=False)
     assert result.returncode != 0
@@ -131,16 +146,19 @@ def test_duplicate_addresses(site):
     (site.posts / "2026-02-02-hello.md").write_text("---\ntitle: B\n---\n\nB.\n", "utf-8")
     site.build()
     (site.posts / "2026-01-02-other.md").write_text(
-        "---\ntitle: C\nslug: hello\n---\n\nC.\n", "utf-8")
+        "---\ntitle: C\nslug: hello\n---\n\nC.\n", "utf-8"
+    )
     out = failing_build(site)
     assert "same date and slug `hello`" in out and "2026-01-02-hello.md" in out
 
 
-@pytest.mark.parametrize(("alias", "why"), [("../escape.html", "outside the site"),
-                                             ("about", "already a page")])
+@pytest.mark.parametrize(
+    ("alias", "why"), [("../escape.html", "outside the site"), ("about", "already a page")]
+)
 def test_aliases_never_escape_or_replace_pages(site, alias, why):
     (site.posts / "2026-01-02-hello.md").write_text(
-        f"---\ntitle: Hello\naliases: [{alias}]\n---\n\nHi.\n", "utf-8")
+        f"---\ntitle: Hello\naliases: [{alias}]\n---\n\nHi.\n", "utf-8"
+    )
     out = failing_build(site)
     assert why in out and "2026-01-02-hello.md" in out
     assert not (site.root / "escape.html").exists()
@@ -148,9 +166,11 @@ def test_aliases_never_escape_or_replace_pages(site, alias, why):
 
 def test_pinned_post_first_and_search_exclude(site):
     (site.posts / "2026-01-01-old.md").write_text(
-        "---\ntitle: Old but pinned\npin: true\n---\n\nPinned.\n", "utf-8")
+        "---\ntitle: Old but pinned\npin: true\n---\n\nPinned.\n", "utf-8"
+    )
     (site.posts / "2026-02-01-new.md").write_text(
-        "---\ntitle: Newer post\nsearch_exclude: true\n---\n\nSECRETWORD here.\n", "utf-8")
+        "---\ntitle: Newer post\nsearch_exclude: true\n---\n\nSECRETWORD here.\n", "utf-8"
+    )
     site.build()
     home = site.page("")
     assert home.index("Old but pinned") < home.index("Newer post")
@@ -169,13 +189,17 @@ def test_building_the_site_never_imports_torch_or_gradio(site, tmp_path):
         "cli(['build', '--strict', '--quiet'], standalone_mode=False)\n"
         "heavy = sorted(m for m in ('torch', 'gradio', 'onnxruntime', 'training', 'demos')"
         " if m in sys.modules)\nprint('HEAVY', heavy)\n"
-        "print('NBCONVERT', 'nbconvert' in sys.modules)\n", "utf-8")
+        "print('NBCONVERT', 'nbconvert' in sys.modules)\n",
+        "utf-8",
+    )
     write_nb(site.posts / "2026-01-02-hello.ipynb", feature_notebook())
-    out = subprocess.run([sys.executable, str(probe)], cwd=site.root, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(probe)], cwd=site.root, capture_output=True, text=True, timeout=300
+    )
     assert "HEAVY []" in out.stdout, out.stdout + out.stderr
     assert "NBCONVERT True" in out.stdout  # the first build converts the notebook
     # A build whose posts are all cached doesn't even import nbconvert (~0.3 s saved).
-    out = subprocess.run([sys.executable, str(probe)], cwd=site.root, capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(probe)], cwd=site.root, capture_output=True, text=True, timeout=300
+    )
     assert "NBCONVERT False" in out.stdout, out.stdout + out.stderr

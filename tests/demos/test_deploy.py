@@ -119,8 +119,13 @@ def test_deploy_creates_uploads_waits_and_records(
         "RUNNING",
     ]
     assert any(result.url in line for line in lines)
-    assert _registry(tmp_path) == {"colours": {"space": "alice/colours", "url": result.url,
-                                               "app_url": "https://alice-colours.hf.space"}}
+    assert _registry(tmp_path) == {
+        "colours": {
+            "space": "alice/colours",
+            "url": result.url,
+            "app_url": "https://alice-colours.hf.space",
+        }
+    }
     _assert_token_nowhere(
         GOOD_TOKEN, capsys, caplog, "\n".join(lines), (tmp_path / "site" / "demos.json").read_text()
     )
@@ -155,8 +160,10 @@ def test_deploy_twice_removes_stale_files_and_keeps_other_entries(hub, run_deplo
     assert len(space.commits) == commits  # nothing changed, so no new commit
     assert not [r for r in hub.requests if r.method == "PUT"]  # and nothing re-uploaded
     assert second.commit == first.commit and second.stage == "RUNNING"
-    assert _registry(tmp_path) == {**other, "colours": {"space": "alice/colours", "url": first.url,
-                                                        "app_url": first.app_url}}
+    assert _registry(tmp_path) == {
+        **other,
+        "colours": {"space": "alice/colours", "url": first.url, "app_url": first.app_url},
+    }
 
 
 def test_existing_space_gets_the_requested_hardware(hub, run_deploy):
@@ -263,10 +270,20 @@ def test_dry_run_sends_nothing_and_needs_no_token(hub, run_deploy, monkeypatch, 
     assert not (tmp_path / "site" / "demos.json").exists()
 
 
-@pytest.mark.parametrize("space", ["colours", "alice/colours/extra", "alice/-x", "al ice/colours",
-                                   # the Hub refuses these too (huggingface_hub validate_repo_id)
-                                   "alice/My--Digits", "alice/a..b", "alice/colours-",
-                                   "alice/colours."])
+@pytest.mark.parametrize(
+    "space",
+    [
+        "colours",
+        "alice/colours/extra",
+        "alice/-x",
+        "al ice/colours",
+        # the Hub refuses these too (huggingface_hub validate_repo_id)
+        "alice/My--Digits",
+        "alice/a..b",
+        "alice/colours-",
+        "alice/colours.",
+    ],
+)
 def test_bad_space_id(hub, run_deploy, space):
     with pytest.raises(DeployError, match="is not OWNER/NAME"):
         run_deploy(space)
@@ -316,24 +333,25 @@ def test_cli_reports_a_user_error_in_one_line(hub, tiny_bundle, tmp_path, monkey
     assert bad not in out + err
 
 
-def test_deploy_static_creates_a_static_space_with_the_page(hub, run_deploy, tiny_bundle,
-                                                            tmp_path):
+def test_deploy_static_creates_a_static_space_with_the_page(hub, run_deploy, tiny_bundle, tmp_path):
     result, _ = run_deploy(static=True)
     assert result.stage == "RUNNING"
     [create] = [r for r in hub.requests if r.path == "/api/repos/create"]
     assert create.json()["sdk"] == "static"
     assert "hardware" not in create.json()  # a static Space has none to choose
     assert not [r for r in hub.requests if r.path.endswith("/hardware")]
-    local = space_folder.build_static_space(tiny_bundle.name, tmp_path / "local",
-                                            models=tiny_bundle.parent)
+    local = space_folder.build_static_space(
+        tiny_bundle.name, tmp_path / "local", models=tiny_bundle.parent
+    )
     uploaded = hub.spaces["alice/colours"].files
     assert sorted(uploaded) == list(local.files) == sorted(result.files)
     for file in local.files:
         assert uploaded[file] == (local.path / file).read_bytes(), file
     assert "ort/ort-wasm-simd-threaded.wasm" in hub.spaces["alice/colours"].commits[-1].lfs
     assert result.app_url == "https://alice-colours.static.hf.space"
-    assert _registry(tmp_path) == {"colours": {"space": "alice/colours", "url": result.url,
-                                               "app_url": result.app_url}}
+    assert _registry(tmp_path) == {
+        "colours": {"space": "alice/colours", "url": result.url, "app_url": result.app_url}
+    }
 
 
 def test_deploy_static_refuses_hardware(hub, run_deploy):
@@ -359,17 +377,23 @@ def test_deploy_records_the_app_host_the_hub_gives_and_the_blog_embeds_it(
     assert result.app_url == "https://jane-my-digits-v2-1-7f3a.hf.space"
     assert any(line.startswith("Running:") and result.app_url in line for line in lines)
     entry = _registry(tmp_path)["colours"]
-    assert entry == {"space": TRICKY, "url": f"{hub.url}/spaces/{TRICKY}",
-                     "app_url": result.app_url}
+    assert entry == {
+        "space": TRICKY,
+        "url": f"{hub.url}/spaces/{TRICKY}",
+        "app_url": result.app_url,
+    }
     # The blog embeds exactly that host, from demos.json, without deriving one itself.
     index = DemoIndex(tmp_path / "no-models", tmp_path / "site" / "demos.json")
     assert index.embed_src("colours") == result.app_url
 
 
-@pytest.mark.parametrize(("static", "host"), [
-    (False, "https://jane-my-digits-v2-1.hf.space"),
-    (True, "https://jane-my-digits-v2-1.static.hf.space"),
-])
+@pytest.mark.parametrize(
+    ("static", "host"),
+    [
+        (False, "https://jane-my-digits-v2-1.hf.space"),
+        (True, "https://jane-my-digits-v2-1.static.hf.space"),
+    ],
+)
 def test_without_the_hubs_answer_the_host_is_derived_in_one_place(
     hub, run_deploy, tmp_path, static, host
 ):

@@ -175,8 +175,7 @@ def test_weightless_and_hidden_bundles_are_skipped_unless_named(tmp_path, capsys
     make_bundle(tmp_path, "cloned", remove=("model.onnx", "model.safetensors"))
     make_bundle(tmp_path, ".complete.tmp-123")  # an interrupted export's leftover
     assert list(select_bundles(tmp_path)) == ["complete"]
-    assert "skipping" in capsys.readouterr().err and "cloned" not in str(
-        select_bundles(tmp_path))
+    assert "skipping" in capsys.readouterr().err and "cloned" not in str(select_bundles(tmp_path))
     # Asked for by name, a bundle without weights fails at load, naming the file.
     with pytest.raises(runtime.BundleError, match=re.escape("model.onnx")):
         create_app(tmp_path, ["cloned"])

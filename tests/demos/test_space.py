@@ -37,18 +37,55 @@ SPACE_COLORS = {"red", "yellow", "green", "blue", "indigo", "purple", "pink", "g
 # rather than against demos/space.py's own constants.
 # https://huggingface.co/docs/hub/spaces-config-reference: every field a header may hold ...
 CONFIG_FIELDS = {
-    "title", "emoji", "colorFrom", "colorTo", "sdk", "python_version", "sdk_version",
-    "suggested_hardware", "suggested_storage", "app_file", "app_build_command", "app_port",
-    "base_path", "fullWidth", "header", "short_description", "models", "datasets", "tags",
-    "thumbnail", "pinned", "hf_oauth", "hf_oauth_scopes", "hf_oauth_expiration_minutes",
-    "hf_oauth_authorized_org", "disable_embedding", "startup_duration_timeout",
-    "custom_headers", "preload_from_hub", "license",  # license: the model-card field
+    "title",
+    "emoji",
+    "colorFrom",
+    "colorTo",
+    "sdk",
+    "python_version",
+    "sdk_version",
+    "suggested_hardware",
+    "suggested_storage",
+    "app_file",
+    "app_build_command",
+    "app_port",
+    "base_path",
+    "fullWidth",
+    "header",
+    "short_description",
+    "models",
+    "datasets",
+    "tags",
+    "thumbnail",
+    "pinned",
+    "hf_oauth",
+    "hf_oauth_scopes",
+    "hf_oauth_expiration_minutes",
+    "hf_oauth_authorized_org",
+    "disable_embedding",
+    "startup_duration_timeout",
+    "custom_headers",
+    "preload_from_hub",
+    "license",  # license: the model-card field
 }
 # ... and the values suggested_hardware accepts ("Current valid hardware flavors").
 SUGGESTED_HARDWARE = {
-    "cpu-basic", "cpu-upgrade", "t4-small", "t4-medium", "l4x1", "l4x4", "l40sx1", "l40sx4",
-    "l40sx8", "a10g-small", "a10g-large", "a10g-largex2", "a10g-largex4", "a100-large",
-    "a100x4", "a100x8",
+    "cpu-basic",
+    "cpu-upgrade",
+    "t4-small",
+    "t4-medium",
+    "l4x1",
+    "l4x4",
+    "l40sx1",
+    "l40sx4",
+    "l40sx8",
+    "a10g-small",
+    "a10g-large",
+    "a10g-largex2",
+    "a10g-largex4",
+    "a100-large",
+    "a100x4",
+    "a100x8",
 }
 # https://huggingface.co/docs/hub/spaces-zerogpu, "Supported Versions": Gradio 4+ and these.
 ZEROGPU_PYTHONS = {"3.12.12", "3.10.13"}
@@ -147,8 +184,9 @@ def test_versions_recorded_in_the_bundle_win(make_bundle, tmp_path):
 
 @pytest.mark.parametrize("hardware", ["zero-a10g", "cpu-basic"])
 def test_gradio_yaml_fits_the_config_reference_and_zerogpu(tiny_bundle, tmp_path, hardware):
-    folder = build_space(tiny_bundle.name, tmp_path / "out", models=tiny_bundle.parent,
-                         hardware=hardware)
+    folder = build_space(
+        tiny_bundle.name, tmp_path / "out", models=tiny_bundle.parent, hardware=hardware
+    )
     meta = _front_matter((folder.path / "README.md").read_text())
     assert set(meta) <= CONFIG_FIELDS
     assert meta["sdk"] == "gradio" and int(meta["sdk_version"].split(".")[0]) >= 4
@@ -168,46 +206,63 @@ def test_docker_yaml_is_a_docker_space_on_the_dockerfiles_port(docker_space, tin
     assert meta["suggested_hardware"] == "cpu-basic"  # ZeroGPU runs Gradio Spaces only
     assert "EXPOSE 7860" in (docker_space.path / "Dockerfile").read_text()
     with pytest.raises(SpaceError, match="ZeroGPU runs Gradio Spaces only"):
-        build_space(tiny_bundle.name, tmp_path / "out", models=tiny_bundle.parent, docker=True,
-                    hardware="zero-a10g")
+        build_space(
+            tiny_bundle.name,
+            tmp_path / "out",
+            models=tiny_bundle.parent,
+            docker=True,
+            hardware="zero-a10g",
+        )
 
 
-@pytest.mark.parametrize(("pins", "python"), [
-    ({"numpy": "2.4.6", "onnxruntime": "1.32.0", "Pillow": "12.3.0"}, "3.12.12"),
-    ({"numpy": "1.26.4", "onnxruntime": "1.17.0", "Pillow": "10.0.0"}, "3.12.12"),
-    # No cp312 wheels for these (pip download --python-version 3.12 finds none): 3.10.
-    ({"numpy": "1.25.2", "onnxruntime": "1.18.0", "Pillow": "10.4.0"}, "3.10.13"),
-    ({"numpy": "2.2.6", "onnxruntime": "1.16.3", "Pillow": "10.4.0"}, "3.10.13"),
-    ({"numpy": "1.26.4", "onnxruntime": "1.18.0", "Pillow": "9.5.0"}, "3.10.13"),
-])
+@pytest.mark.parametrize(
+    ("pins", "python"),
+    [
+        ({"numpy": "2.4.6", "onnxruntime": "1.32.0", "Pillow": "12.3.0"}, "3.12.12"),
+        ({"numpy": "1.26.4", "onnxruntime": "1.17.0", "Pillow": "10.0.0"}, "3.12.12"),
+        # No cp312 wheels for these (pip download --python-version 3.12 finds none): 3.10.
+        ({"numpy": "1.25.2", "onnxruntime": "1.18.0", "Pillow": "10.4.0"}, "3.10.13"),
+        ({"numpy": "2.2.6", "onnxruntime": "1.16.3", "Pillow": "10.4.0"}, "3.10.13"),
+        ({"numpy": "1.26.4", "onnxruntime": "1.18.0", "Pillow": "9.5.0"}, "3.10.13"),
+    ],
+)
 def test_python_version_is_one_zerogpu_runs_with_wheels_for_every_pin(pins, python):
     assert space_python({"gradio": "6.31.0", **pins}) == python
 
 
 def test_pins_without_wheels_for_any_zerogpu_python_are_refused(make_bundle, tmp_path):
     # numpy 2.3 has no 3.10 wheels, onnxruntime 1.16 no 3.12 wheels.
-    bundle = make_bundle(tmp_path / "models", versions={"numpy": "2.3.0",
-                                                        "onnxruntime": "1.16.3"})
-    with pytest.raises(SpaceError, match=r"model\.json: .*onnxruntime==1\.16\.3, "
-                       r"numpy==2\.3\.0.*3\.12\.12, 3\.10\.13"):
+    bundle = make_bundle(tmp_path / "models", versions={"numpy": "2.3.0", "onnxruntime": "1.16.3"})
+    with pytest.raises(
+        SpaceError,
+        match=r"model\.json: .*onnxruntime==1\.16\.3, "
+        r"numpy==2\.3\.0.*3\.12\.12, 3\.10\.13",
+    ):
         build_space(bundle.name, tmp_path / "out", models=bundle.parent)
     assert not (tmp_path / "out").exists()
 
 
 def test_readme_metrics_are_formatted_like_the_model_report(make_bundle, tmp_path):
-    metrics = {"accuracy": 0.9916434540389972, "error_rate": 0.008356545961002786,
-               "valid_loss": 0.14037658274173737, "n_valid": 359}
+    metrics = {
+        "accuracy": 0.9916434540389972,
+        "error_rate": 0.008356545961002786,
+        "valid_loss": 0.14037658274173737,
+        "n_valid": 359,
+    }
     bundle = make_bundle(tmp_path / "models", metrics=metrics)
     folder = build_space(bundle.name, tmp_path / "out", models=bundle.parent)
     body = (folder.path / "README.md").read_text().split("\n---\n", 1)[1]
     rows = re.findall(r"^\| (.+?) \| (.+?) \|$", body, re.M)[2:]  # after the header rows
-    assert rows == [("Accuracy", "99.16%"), ("Error rate", "0.84%"),
-                    ("Validation loss", "0.1404"), ("Validation images", "359")]
+    assert rows == [
+        ("Accuracy", "99.16%"),
+        ("Error rate", "0.84%"),
+        ("Validation loss", "0.1404"),
+        ("Validation images", "359"),
+    ]
     assert "0.99164" not in body
 
 
-def test_every_file_is_readable_by_everyone_and_writable_by_its_owner_only(make_bundle,
-                                                                            tmp_path):
+def test_every_file_is_readable_by_everyone_and_writable_by_its_owner_only(make_bundle, tmp_path):
     # The Docker image keeps the files root's and runs the app as uid 1000: a bundle file
     # written private (mkstemp makes 0600) would be unreadable there.
     bundle = make_bundle(tmp_path / "models")
@@ -247,8 +302,11 @@ def test_dockerfile_runs_as_a_non_root_user_on_root_owned_files(docker_space):
     assert "--chown" not in dockerfile and re.search(r"^COPY \. \.$", dockerfile, re.M)
     # Dependencies are installed before the app is copied, so code edits reuse that layer,
     # and the user switch comes after every copy.
-    assert dockerfile.index("pip install") < dockerfile.index("COPY . .") < dockerfile.index(
-        "USER demo")
+    assert (
+        dockerfile.index("pip install")
+        < dockerfile.index("COPY . .")
+        < dockerfile.index("USER demo")
+    )
     assert "torch" not in dockerfile and "curl" not in dockerfile
 
 
@@ -265,14 +323,16 @@ def test_healthcheck_asks_the_gradio_port_with_the_standard_library(docker_space
     port = launched_app.rstrip("/").rsplit(":", 1)[1]
     env = {k: v for k, v in os.environ.items() if k != "PORT"}
     # $PORT set (Cloud Run, Render) and unset (7860, refused here: nothing listens on it).
-    ok = subprocess.run([sys.executable, *command[1:]], env={**env, "PORT": port},
-                        capture_output=True, timeout=30)
+    ok = subprocess.run(
+        [sys.executable, *command[1:]], env={**env, "PORT": port}, capture_output=True, timeout=30
+    )
     assert ok.returncode == 0, ok.stderr
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         free = str(sock.getsockname()[1])
-    down = subprocess.run([sys.executable, *command[1:]], env={**env, "PORT": free},
-                          capture_output=True, timeout=30)
+    down = subprocess.run(
+        [sys.executable, *command[1:]], env={**env, "PORT": free}, capture_output=True, timeout=30
+    )
     assert down.returncode != 0
 
 
@@ -308,8 +368,10 @@ def _spaces_package():
     try:
         import spaces
     except ImportError:
-        pytest.fail("The `spaces` package is missing: pip install spaces (the dev extra pins "
-                    "the version Hugging Face preinstalls on Spaces).")
+        pytest.fail(
+            "The `spaces` package is missing: pip install spaces (the dev extra pins "
+            "the version Hugging Face preinstalls on Spaces)."
+        )
     return spaces
 
 
@@ -356,7 +418,8 @@ def test_on_zerogpu_the_app_starts_and_predicts_without_asking_for_a_gpu(space, 
     device = _ZeroGPUDeviceAPI()
     port = _free_port()
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if not key.startswith(("GRADIO_", "PYTHON", "SPACES_", "ZEROGPU_", "SYSTEM", "SPACE_"))
     }
     env.update(

@@ -35,16 +35,26 @@ def _header(readme: str) -> dict:
 def static_space(tiny_bundle, tmp_path):
     if not (ROOT / "node_modules" / "onnxruntime-web").is_dir():
         pytest.fail("node_modules is missing: run `npm ci` in the repository (make test does).")
-    return space_folder.build_static_space(tiny_bundle.name, tmp_path / "static",
-                                           models=tiny_bundle.parent)
+    return space_folder.build_static_space(
+        tiny_bundle.name, tmp_path / "static", models=tiny_bundle.parent
+    )
 
 
 def test_folder_is_the_page_the_runtime_and_the_model(static_space, tiny_bundle):
     meta = json.loads((tiny_bundle / "model.json").read_text())
-    expected = {"README.md", "index.html", "demo.js", "demo.css", "preprocess.mjs",
-                "model.json", "model.onnx", "ort/ort.wasm.min.mjs",
-                "ort/ort-wasm-simd-threaded.mjs", "ort/ort-wasm-simd-threaded.wasm",
-                *(e["file"] for e in meta["examples"])}
+    expected = {
+        "README.md",
+        "index.html",
+        "demo.js",
+        "demo.css",
+        "preprocess.mjs",
+        "model.json",
+        "model.onnx",
+        "ort/ort.wasm.min.mjs",
+        "ort/ort-wasm-simd-threaded.mjs",
+        "ort/ort-wasm-simd-threaded.wasm",
+        *(e["file"] for e in meta["examples"]),
+    }
     assert set(static_space.files) == expected
     assert "model.safetensors" not in static_space.files and "app.py" not in static_space.files
     page = (static_space.path / "index.html").read_text()
@@ -88,8 +98,9 @@ def test_space_page_runs_isolated_with_two_threads(static_space, tiny_bundle, tm
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does).")
     header = _header((static_space.path / "README.md").read_text())
     handler = type("H", (_SpaceLikeHandler,), {"headers_to_send": header["custom_headers"]})
-    server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 partial(handler, directory=str(static_space.path)))
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(handler, directory=str(static_space.path))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     red = tmp_path / "red.png"
     Image.fromarray(np.full((40, 48, 3), (220, 40, 40), np.uint8)).save(red)
@@ -123,8 +134,17 @@ def test_space_page_runs_isolated_with_two_threads(static_space, tiny_bundle, tm
 
 def test_cli_static_writes_the_folder(tiny_bundle, tmp_path, capsys):
     out = tmp_path / "space"
-    code = cli_main(["space", tiny_bundle.name, "--models", str(tiny_bundle.parent),
-                     "--out", str(out), "--static"])
+    code = cli_main(
+        [
+            "space",
+            tiny_bundle.name,
+            "--models",
+            str(tiny_bundle.parent),
+            "--out",
+            str(out),
+            "--static",
+        ]
+    )
     assert code == 0
     assert (out / "index.html").is_file()
     assert (out / "ort" / "ort-wasm-simd-threaded.wasm").is_file()
@@ -132,9 +152,19 @@ def test_cli_static_writes_the_folder(tiny_bundle, tmp_path, capsys):
 
 
 def test_without_onnxruntime_web_the_error_names_npm_ci(tiny_bundle, tmp_path, capsys):
-    code = cli_main(["space", tiny_bundle.name, "--models", str(tiny_bundle.parent),
-                     "--out", str(tmp_path / "space"), "--static",
-                     "--node-modules", str(tmp_path / "nowhere")])
+    code = cli_main(
+        [
+            "space",
+            tiny_bundle.name,
+            "--models",
+            str(tiny_bundle.parent),
+            "--out",
+            str(tmp_path / "space"),
+            "--static",
+            "--node-modules",
+            str(tmp_path / "nowhere"),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "npm ci" in err and "Traceback" not in err
@@ -142,8 +172,18 @@ def test_without_onnxruntime_web_the_error_names_npm_ci(tiny_bundle, tmp_path, c
 
 
 def test_static_and_docker_are_refused_together(tiny_bundle, tmp_path, capsys):
-    code = cli_main(["space", tiny_bundle.name, "--models", str(tiny_bundle.parent),
-                     "--out", str(tmp_path / "space"), "--static", "--docker"])
+    code = cli_main(
+        [
+            "space",
+            tiny_bundle.name,
+            "--models",
+            str(tiny_bundle.parent),
+            "--out",
+            str(tmp_path / "space"),
+            "--static",
+            "--docker",
+        ]
+    )
     assert code == 2
     assert "--static and --docker" in capsys.readouterr().err
 

@@ -46,13 +46,23 @@ def site(digits_bundle, tmp_path_factory):
     shutil.copytree(ROOT / "site", root / "site")
     (root / "posts").mkdir()
     (root / "posts" / "2026-02-01-digits.md").write_text(
-        "---\ntitle: Digits\ndemo: digits\ndemo_embed: true\n---\n\nA model.\n", "utf-8")
+        "---\ntitle: Digits\ndemo: digits\ndemo_embed: true\n---\n\nA model.\n", "utf-8"
+    )
     shutil.copytree(digits_bundle, root / "models" / "digits")
     (root / "demos.json").write_text(json.dumps({"digits": {"space": "jane/digits", "url": SPACE}}))
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=root,
-                          capture_output=True, text=True, timeout=300,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(root),
-                               "NO_MKDOCS_2_WARNING": "1", "SITE_URL": "http://127.0.0.1/blog/"})
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(root),
+            "NO_MKDOCS_2_WARNING": "1",
+            "SITE_URL": "http://127.0.0.1/blog/",
+        },
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root / "public")))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -156,17 +166,22 @@ def test_a_big_model_waits_for_the_reader_and_shows_its_progress(site, browser):
 
 def predictions(page) -> list[tuple[str, float]]:
     items = page.locator("[data-testid=prediction] > li")
-    return [(items.nth(i).get_attribute("data-label"),
-             float(items.nth(i).get_attribute("data-probability")))
-            for i in range(items.count())]
+    return [
+        (
+            items.nth(i).get_attribute("data-label"),
+            float(items.nth(i).get_attribute("data-probability")),
+        )
+        for i in range(items.count())
+    ]
 
 
 def upload(page, path: Path) -> None:
     """Choose `path` in the page's one file input and wait for its prediction or its error."""
     count = int(page.evaluate("document.body.dataset.predictions || 0"))
     page.locator("input[type=file]").set_input_files(str(path))
-    page.wait_for_function(f"Number(document.body.dataset.predictions || 0) > {count}",
-                           timeout=30_000)
+    page.wait_for_function(
+        f"Number(document.body.dataset.predictions || 0) > {count}", timeout=30_000
+    )
 
 
 def validation_images(bundle: Path) -> list[Path]:
@@ -207,8 +222,7 @@ def test_page_agrees_with_the_python_runtime(demo_page, digits_bundle):
     assert not errors
 
 
-def test_a_broken_file_gets_a_message_and_the_next_upload_works(demo_page, digits_bundle,
-                                                                tmp_path):
+def test_a_broken_file_gets_a_message_and_the_next_upload_works(demo_page, digits_bundle, tmp_path):
     page, outside, _ = demo_page
     broken = tmp_path / "holiday.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
@@ -232,8 +246,10 @@ def test_example_thumbnails_predict_without_giving_the_answer(demo_page, digits_
     assert thumbs.count() == len(meta["examples"])
     for i in range(thumbs.count()):
         assert thumbs.nth(i).get_attribute("alt") == f"Example {i + 1}"
-    page.wait_for_function("[...document.querySelectorAll('#examples img')]"
-                           ".every(img => img.complete && img.naturalWidth > 0)")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#examples img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
     count = int(page.evaluate("document.body.dataset.predictions || 0"))
     page.locator("#examples button").nth(0).click()
     page.wait_for_function(f"Number(document.body.dataset.predictions) > {count}")
@@ -279,9 +295,14 @@ def test_odd_images_become_the_same_tensor_as_in_python(demo_page, digits_bundle
     report = {}
     for name, path in _odd_images(tmp_path).items():
         expected = runtime.preprocess(runtime.open_image(path), spec).ravel()
-        got = np.array(page.evaluate(
-            "async ([bytes]) => Array.from(await window.demo.preprocess("
-            "new Blob([new Uint8Array(bytes)])))", [list(path.read_bytes())]), dtype=np.float32)
+        got = np.array(
+            page.evaluate(
+                "async ([bytes]) => Array.from(await window.demo.preprocess("
+                "new Blob([new Uint8Array(bytes)])))",
+                [list(path.read_bytes())],
+            ),
+            dtype=np.float32,
+        )
         assert got.shape == expected.shape, name
         report[name] = float(np.abs(got - expected).max())
     bad = {k: v for k, v in report.items() if v > one_level}
@@ -292,16 +313,17 @@ def test_post_links_and_embeds_the_page(site):
     _, root = site
     post = (root / "public" / "2026" / "02" / "01" / "digits" / "index.html").read_text()
     # The post is served at 2026/02/01/digits/; the page at demos/digits/.
-    card = post[post.index('<div class="demo-card">'):]
-    card = card[:card.index("</div>")]
+    card = post[post.index('<div class="demo-card">') :]
+    card = card[: card.index("</div>")]
     assert re.search(r'href="../../../../demos/digits/"[^>]*>Handwritten digits</a>', card)
     assert '<iframe class="demo-embed" src="../../../../demos/digits/"' in post
     demos = (root / "public" / "demos" / "index.html").read_text()
     assert re.search(r'href="digits/"[^>]*>Try it in your browser', demos)
     # Only the WebAssembly build of ONNX Runtime Web is published.
     runtime_files = sorted(p.name for p in (root / "public/assets/onnxruntime-web").iterdir())
-    assert runtime_files == sorted(["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs",
-                                    "ort-wasm-simd-threaded.wasm"])
+    assert runtime_files == sorted(
+        ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]
+    )
 
 
 def test_build_without_node_modules_names_npm_ci(digits_bundle, tmp_path):
@@ -310,10 +332,20 @@ def test_build_without_node_modules_names_npm_ci(digits_bundle, tmp_path):
     shutil.copytree(ROOT / "site", root / "site")
     (root / "posts").mkdir()
     shutil.copytree(digits_bundle, root / "models" / "digits")
-    config = (root / "mkdocs.yml").read_text().replace(
-        "      posts_dir: posts\n", "      posts_dir: posts\n      node_modules: nowhere\n")
+    config = (
+        (root / "mkdocs.yml")
+        .read_text()
+        .replace(
+            "      posts_dir: posts\n", "      posts_dir: posts\n      node_modules: nowhere\n"
+        )
+    )
     (root / "mkdocs.yml").write_text(config)
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=root,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode != 0
     assert "npm ci" in done.stderr and "onnxruntime-web" in done.stderr

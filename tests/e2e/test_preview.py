@@ -37,10 +37,20 @@ def free_port() -> int:
 
 def start_preview(root: Path, blog_port: int, demo_port: int, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "scripts/preview.py", "--blog-port", str(blog_port),
-         "--demo-port", str(demo_port)],
-        cwd=root, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "scripts/preview.py",
+            "--blog-port",
+            str(blog_port),
+            "--demo-port",
+            str(demo_port),
+        ],
+        cwd=root,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def wait_ready(process: subprocess.Popen, log: Path, seconds: float = 600) -> str:
@@ -69,8 +79,13 @@ GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.com"]
 
 
 def git_status(root: Path) -> str:
-    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=root,
-                          capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +99,13 @@ def preview(template, tmp_path_factory):
     process = start_preview(template, *ports, log)
     try:
         output = wait_ready(process, log)
-        yield {"blog": f"http://127.0.0.1:{ports[0]}/", "demos": f"http://127.0.0.1:{ports[1]}/",
-               "output": output, "root": template, "process": process}
+        yield {
+            "blog": f"http://127.0.0.1:{ports[0]}/",
+            "demos": f"http://127.0.0.1:{ports[1]}/",
+            "output": output,
+            "root": template,
+            "process": process,
+        }
     finally:
         if process.poll() is None:
             ctrl_c(process)
@@ -143,7 +163,8 @@ def test_reader_goes_from_home_to_the_demo(preview):
 
 
 def test_ctrl_c_stops_both_leaves_the_clone_clean_and_a_second_run_reuses_the_bundle(
-        preview, tmp_path):
+    preview, tmp_path
+):
     assert ctrl_c(preview["process"]) == 0
     for url in (preview["blog"], preview["demos"]):
         with pytest.raises(OSError, match="Connection refused"):  # nothing listens any more

@@ -37,12 +37,17 @@ def test_int8_model_is_static_qdq_per_channel_and_smaller(digits_bundle):
     assert "DynamicQuantizeLinear" not in ops
     # Per-channel weights: a convolution's weight scale has one value per output channel.
     scales = {init.name: onnx.numpy_helper.to_array(init) for init in graph.initializer}
-    weight_scales = [scales[n.input[1]] for n in graph.node
-                     if n.op_type == "DequantizeLinear" and n.input[1] in scales
-                     and scales[n.input[1]].size > 1]
+    weight_scales = [
+        scales[n.input[1]]
+        for n in graph.node
+        if n.op_type == "DequantizeLinear" and n.input[1] in scales and scales[n.input[1]].size > 1
+    ]
     assert weight_scales, "no per-channel weight scales"
-    zero_points = [onnx.numpy_helper.to_array(init) for init in graph.initializer
-                   if init.data_type == onnx.TensorProto.UINT8]
+    zero_points = [
+        onnx.numpy_helper.to_array(init)
+        for init in graph.initializer
+        if init.data_type == onnx.TensorProto.UINT8
+    ]
     assert zero_points, "activations should be uint8"
     assert 0 < int8["calibration_images"] <= meta["recipe"]["calibration_images"]
 

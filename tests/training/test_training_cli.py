@@ -19,15 +19,26 @@ from training.config import Config, field_help
 
 ROOT = Path(__file__).resolve().parents[2]
 # An unreachable proxy: every download fails fast, as on a machine without internet.
-OFFLINE = {"https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
-           "http_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-           "no_proxy": "", "NO_PROXY": ""}
+OFFLINE = {
+    "https_proxy": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "http_proxy": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "no_proxy": "",
+    "NO_PROXY": "",
+}
 
 
 def run_cli(*args, env=None, timeout=180):
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "training", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, env=full_env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "training", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )
 
 
 def test_every_config_field_has_a_comment():
@@ -72,8 +83,12 @@ def test_errors_name_the_problem(tmp_path, capsys):
     assert cli.main(["csv", str(tmp_path / "labels.csv")]) == 2
     assert "labels.csv: no such CSV file" in capsys.readouterr().err
     root = make_folder_dataset(tmp_path / "d", per_label=5)
-    assert cli.main(["folder", str(root), "--arch", "resnet9000", "--no-pretrained",
-                     "--cache-dir", ""]) == 2
+    assert (
+        cli.main(
+            ["folder", str(root), "--arch", "resnet9000", "--no-pretrained", "--cache-dir", ""]
+        )
+        == 2
+    )
     assert "unknown architecture 'resnet9000'" in capsys.readouterr().err
     (tmp_path / "e" / "only").mkdir(parents=True)
     assert cli.main(["folder", str(tmp_path / "e"), "--cache-dir", ""]) == 2
@@ -97,8 +112,10 @@ def test_offline_pretrained_weights_suggest_no_pretrained(tmp_path, monkeypatch,
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no cached weights either
     root = make_folder_dataset(tmp_path / "d", per_label=5)
-    assert cli.main(["folder", str(root), "--arch", "resnet18", "--size", "32",
-                     "--cache-dir", ""]) == 2
+    assert (
+        cli.main(["folder", str(root), "--arch", "resnet18", "--size", "32", "--cache-dir", ""])
+        == 2
+    )
     err = capsys.readouterr().err
     assert "could not download the pretrained resnet18 weights" in err
     assert "--no-pretrained" in err
@@ -127,13 +144,17 @@ def test_digits_recipe_end_to_end(digits_bundle):
     stdout = (digits_bundle.parent.parent / "train-stdout.txt").read_text()
     meta = json.loads((digits_bundle / "model.json").read_text())
     assert re.search(r"^\s+epoch\s+train_loss\s+valid_loss\s+error_rate\s+time$", stdout, re.M)
-    rows = re.findall(r"^\s+(\d+)\s+(\d+\.\d{6})\s+(\d+\.\d{6})\s+(\d+\.\d{6})\s+\d\d:\d\d$",
-                      stdout.replace("\r", "\n"), re.M)
+    rows = re.findall(
+        r"^\s+(\d+)\s+(\d+\.\d{6})\s+(\d+\.\d{6})\s+(\d+\.\d{6})\s+\d\d:\d\d$",
+        stdout.replace("\r", "\n"),
+        re.M,
+    )
     epochs = meta["recipe"]["epochs"]
     assert [int(r[0]) for r in rows] == list(range(epochs)), rows
     metrics = json.loads((digits_bundle / "report" / "metrics.json").read_text())
     assert [float(r[3]) for r in rows] == pytest.approx(
-        [h["error_rate"] for h in metrics["history"]][-epochs:], abs=1e-6)
+        [h["error_rate"] for h in metrics["history"]][-epochs:], abs=1e-6
+    )
     assert meta["metrics"]["accuracy"] >= 0.985, meta["metrics"]
     assert meta["metrics"]["n_valid"] == 359 and meta["labels"] == list("0123456789")
     data = digits_bundle.parent.parent / "data" / "digits"
@@ -146,10 +167,26 @@ def test_digits_recipe_end_to_end(digits_bundle):
 def test_ctrl_c_stops_cleanly_and_keeps_the_best_epoch(digits_dir, tmp_path):
     out = tmp_path / "bundle"
     process = subprocess.Popen(
-        [sys.executable, "-m", "training", "digits", "--data-dir", str(digits_dir),
-         "--cache-dir", "", "--epochs", "40", "--output", str(out)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "-m",
+            "training",
+            "digits",
+            "--data-dir",
+            str(digits_dir),
+            "--cache-dir",
+            "",
+            "--epochs",
+            "40",
+            "--output",
+            str(out),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     rows = 0
     for line in process.stdout:
         if re.match(r"\s+\d+\s+\d+\.\d+", line):
@@ -175,13 +212,41 @@ def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
     root = make_folder_dataset(tmp_path / "d", per_label=16)
     out = tmp_path / "ddp"
     done = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-         "-m", "training", "folder", str(root), "--arch", "resnet18", "--no-pretrained",
-         "--schedule", "fine_tune", "--size", "32", "--epochs", "2", "--batch-size", "8",
-         "--cache-dir", str(tmp_path / "cache"), "--lr-find",
-         "--workers", "1", "--output", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "training",
+            "folder",
+            str(root),
+            "--arch",
+            "resnet18",
+            "--no-pretrained",
+            "--schedule",
+            "fine_tune",
+            "--size",
+            "32",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "8",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--lr-find",
+            "--workers",
+            "1",
+            "--output",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("wrote ") == 1  # only process 0 exports
     # Each process runs the LR finder on its own batches; all train with process 0's valley,
@@ -195,7 +260,10 @@ def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
     assert all((tmp_path / "cache" / name / "done").exists() for name in entries)
     metrics = json.loads((out / "report" / "metrics.json").read_text())
     assert [(row["phase"], row["epoch"]) for row in metrics["history"]] == [
-        ("frozen", 0), ("unfrozen", 0), ("unfrozen", 1)]
+        ("frozen", 0),
+        ("unfrozen", 0),
+        ("unfrozen", 1),
+    ]
     meta = json.loads((out / "model.json").read_text())
     assert meta["architecture"] == {"name": "resnet18", "num_classes": 3}
 
@@ -234,8 +302,23 @@ def test_folder_and_csv_bundles_are_named_after_their_data(tmp_path):
 
 def test_no_pretrained_switches_to_one_cycle_unless_asked(tmp_path, capsys):
     root = make_folder_dataset(tmp_path / "d", per_label=6)
-    assert cli.main(["folder", str(root), "--arch", "simple_cnn", "--size",
-                     "16", "--epochs", "1", "--output", str(tmp_path / "a")]) == 0
+    assert (
+        cli.main(
+            [
+                "folder",
+                str(root),
+                "--arch",
+                "simple_cnn",
+                "--size",
+                "16",
+                "--epochs",
+                "1",
+                "--output",
+                str(tmp_path / "a"),
+            ]
+        )
+        == 0
+    )
     assert "training with one_cycle" in capsys.readouterr().out
     meta = json.loads((tmp_path / "a" / "model.json").read_text())
     assert meta["recipe"]["schedule"] == "one_cycle"

@@ -50,10 +50,14 @@ def test_csv_labels_and_errors_name_the_line(tmp_path):
     make_folder_dataset(tmp_path / "imgs", per_label=2)
     (tmp_path / "labels.csv").write_text(
         "fname,label,is_valid\nimgs/red/red_0.png,warm,false\nimgs/blue/blue_0.png,cold,True\n"
-        "imgs/red/red_1.png,warm,0\n")
+        "imgs/red/red_1.png,warm,0\n"
+    )
     items = data.items_from_csv(tmp_path / "labels.csv")
-    assert [(i.label, i.is_valid) for i in items] == [("warm", False), ("cold", True),
-                                                      ("warm", False)]
+    assert [(i.label, i.is_valid) for i in items] == [
+        ("warm", False),
+        ("cold", True),
+        ("warm", False),
+    ]
     train, valid = data.split(items, 0.2, 0)
     assert len(train) == 2 and len(valid) == 1
     (tmp_path / "bad.csv").write_text("fname,label,is_valid\na.png,x,maybe\n")

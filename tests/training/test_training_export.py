@@ -24,8 +24,9 @@ from training.images import preprocess
 def trained(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("export")
     root = make_folder_dataset(tmp / "data", per_label=12)
-    config = tiny_config(tmp, root, epochs=3, title="Colours", description="Three colours.",
-                         lr_find=True, tta=True)
+    config = tiny_config(
+        tmp, root, epochs=3, title="Colours", description="Three colours.", lr_find=True, tta=True
+    )
     return training.train(config, quiet=True), tmp
 
 
@@ -33,8 +34,9 @@ def _probabilities_from_bundle(bundle, paths):
     """What a demo does, with only the bundle: preprocess per model.json, run ONNX."""
     meta = json.loads((bundle / "model.json").read_text())
     size, method = tuple(meta["input"]["size"]), meta["input"]["resize"]
-    x = np.stack([preprocess(p, size, method, meta["input"]["mean"], meta["input"]["std"])
-                  for p in paths])
+    x = np.stack(
+        [preprocess(p, size, method, meta["input"]["mean"], meta["input"]["std"]) for p in paths]
+    )
     session = onnxruntime.InferenceSession(str(bundle / "model.onnx"))
     logits = session.run([meta["onnx"]["output"]], {meta["onnx"]["input"]: x})[0]
     return torch.from_numpy(logits).softmax(1).numpy(), x
@@ -47,14 +49,26 @@ def test_bundle_follows_the_contract(trained):
     assert meta["format"] == "model-bundle/1" and meta["task"] == "image-classification"
     assert meta["architecture"] == {"name": "simple_cnn", "num_classes": 3, "widths": [8, 16]}
     assert meta["labels"] == ["blue", "green", "red"]
-    assert meta["input"] == {"size": [24, 24], "resize": "crop",
-                             "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+    assert meta["input"] == {
+        "size": [24, 24],
+        "resize": "crop",
+        "mean": [0.485, 0.456, 0.406],
+        "std": [0.229, 0.224, 0.225],
+    }
     assert meta["onnx"] == {"input": "image", "output": "logits", "opset": 17}
     assert set(meta["metrics"]) == {"accuracy", "error_rate", "valid_loss", "n_valid"}
     assert meta["metrics"]["n_valid"] == 7 and meta["metrics"]["accuracy"] >= 0.5
     assert meta["recipe"]["recipe"] == "folder" and meta["recipe"]["epochs"] == 3
-    assert set(meta["versions"]) == {"python", "torch", "torchvision", "onnx", "onnxruntime",
-                                     "safetensors", "numpy", "pillow"}
+    assert set(meta["versions"]) == {
+        "python",
+        "torch",
+        "torchvision",
+        "onnx",
+        "onnxruntime",
+        "safetensors",
+        "numpy",
+        "pillow",
+    }
     assert "+" not in meta["versions"]["torch"]
     assert meta["created"].endswith("+00:00")
     assert meta["title"] == "Colours" and meta["description"] == "Three colours."
@@ -88,7 +102,7 @@ def test_round_trip_safetensors_and_onnx_agree(trained):
         torch_probs = network(torch.from_numpy(x)).softmax(1).numpy()
     assert np.abs(onnx_probs - torch_probs).max() < 1e-4
     # The bundle's numbers are reproducible from the bundle alone.
-    valid = onnx_probs[len(meta["examples"]):]
+    valid = onnx_probs[len(meta["examples"]) :]
     accuracy = (valid.argmax(1) == result.data.valid.targets.numpy()).mean()
     assert accuracy == pytest.approx(meta["metrics"]["accuracy"])
 
@@ -104,16 +118,16 @@ def test_torchvision_bundle_rebuilds_with_get_model(tmp_path):
     assert set(state) == set(network.state_dict())
     network.load_state_dict(state, strict=True)
     network.eval()
-    onnx_probs, x = _probabilities_from_bundle(bundle, [bundle / e["file"]
-                                                        for e in meta["examples"]])
+    onnx_probs, x = _probabilities_from_bundle(
+        bundle, [bundle / e["file"] for e in meta["examples"]]
+    )
     with torch.no_grad():
         torch_probs = network(torch.from_numpy(x)).softmax(1).numpy()
     assert np.abs(onnx_probs - torch_probs).max() < 1e-4
 
 
 def _snapshot(folder):
-    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_interrupted_export_leaves_the_previous_bundle(trained, monkeypatch):
@@ -138,8 +152,9 @@ def test_failed_onnx_check_keeps_the_previous_bundle(trained, monkeypatch):
     training.export(result, target)
     before = _snapshot(target)
     monkeypatch.setattr(export_mod, "TOLERANCE", -1.0)  # no difference can pass now
-    with pytest.raises(training.ExportError,
-                       match=re.escape("model.onnx: ONNX Runtime's probabilities")):
+    with pytest.raises(
+        training.ExportError, match=re.escape("model.onnx: ONNX Runtime's probabilities")
+    ):
         training.export(result, target)
     assert _snapshot(target) == before
 
@@ -155,7 +170,7 @@ def test_refuses_to_replace_a_folder_that_is_not_a_bundle(trained):
 
 
 def test_examples_of_look_alike_labels_never_overwrite_each_other(tmp_path):
-    """"café" and "cafè" both become "caf" in a file name: the class index tells them apart."""
+    """ "café" and "cafè" both become "caf" in a file name: the class index tells them apart."""
     from training_helpers import make_folder_dataset
 
     import training
@@ -163,9 +178,18 @@ def test_examples_of_look_alike_labels_never_overwrite_each_other(tmp_path):
     root = make_folder_dataset(tmp_path / "d", per_label=20, labels=("red", "blue"))
     (root / "red").rename(root / "café")
     (root / "blue").rename(root / "cafè")
-    _, path = training.run("folder", output=str(tmp_path / "b"), path=str(root),
-                                arch="simple_cnn", pretrained=False, schedule="one_cycle",
-                                size=16, epochs=1, widths=[8], examples_per_class=2)
+    _, path = training.run(
+        "folder",
+        output=str(tmp_path / "b"),
+        path=str(root),
+        arch="simple_cnn",
+        pretrained=False,
+        schedule="one_cycle",
+        size=16,
+        epochs=1,
+        widths=[8],
+        examples_per_class=2,
+    )
     meta = json.loads((path / "model.json").read_text())
     files = [e["file"] for e in meta["examples"]]
     assert len(files) == len(set(files)) == 4

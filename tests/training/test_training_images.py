@@ -81,8 +81,10 @@ def test_preprocess_is_bilinear_resize_then_imagenet_normalization(tmp_path):
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 256, (30, 50, 3), dtype=np.uint8)).save(tmp_path / "x.png")
     x = preprocess(tmp_path / "x.png", (16, 16), "squish")
-    expected = np.asarray(Image.open(tmp_path / "x.png").resize((16, 16), Image.BILINEAR),
-                          np.float32) / 255
+    expected = (
+        np.asarray(Image.open(tmp_path / "x.png").resize((16, 16), Image.BILINEAR), np.float32)
+        / 255
+    )
     expected = (expected - [0.485, 0.456, 0.406]) / [0.229, 0.224, 0.225]
     assert x.shape == (3, 16, 16) and x.dtype == np.float32
     np.testing.assert_allclose(x, expected.transpose(2, 0, 1), atol=1e-6)

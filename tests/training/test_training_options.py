@@ -16,8 +16,17 @@ from training.loop import _epoch_sizes
 
 
 def test_mixup_smoothing_progressive_tta(colour_folder, tmp_path):
-    config = tiny_config(tmp_path, colour_folder, mixup=0.4, label_smoothing=0.1,
-                         progressive=True, tta=True, epochs=3, size=32, channels_last=False)
+    config = tiny_config(
+        tmp_path,
+        colour_folder,
+        mixup=0.4,
+        label_smoothing=0.1,
+        progressive=True,
+        tta=True,
+        epochs=3,
+        size=32,
+        channels_last=False,
+    )
     result = training.train(config, quiet=True)
     assert [row["size"] for row in result.history] == [16, 24, 32]
     assert 0 <= result.metrics["tta_accuracy"] <= 1
@@ -58,10 +67,22 @@ def test_pets_recipe_with_a_local_archive(tmp_path):
     _pets_like(tmp_path / "images")
     with tarfile.open(tmp_path / "images.tar.gz", "w:gz") as tar:
         tar.add(tmp_path / "images", arcname="images")
-    config = recipes.prepare(recipes.config(
-        "pets", path=str(tmp_path / "images.tar.gz"), data_dir=str(tmp_path / "data"),
-        arch="simple_cnn", pretrained=False, widths=[8], size=24, epochs=1, freeze_epochs=1,
-        batch_size=4, cache_dir="", valid_pct=0.25))
+    config = recipes.prepare(
+        recipes.config(
+            "pets",
+            path=str(tmp_path / "images.tar.gz"),
+            data_dir=str(tmp_path / "data"),
+            arch="simple_cnn",
+            pretrained=False,
+            widths=[8],
+            size=24,
+            epochs=1,
+            freeze_epochs=1,
+            batch_size=4,
+            cache_dir="",
+            valid_pct=0.25,
+        )
+    )
     assert config.path.endswith("images")
     result = training.train(config, quiet=True)
     assert result.labels == ["Abyssinian", "great_pyrenees"]

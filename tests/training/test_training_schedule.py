@@ -13,8 +13,10 @@ from training import models, schedule, train
 
 def fastai_lr(pos: float, peak: float, div: float, pct: float, div_final: float = 1e5):
     """fastai's combined_cos written out: cosine warm-up to the peak, cosine annealing after."""
+
     def cos(a, b, t):
         return a + (1 + math.cos(math.pi * (1 - t))) * (b - a) / 2
+
     if pos < pct:
         return cos(peak / div, peak, pos / pct)
     return cos(peak, peak / div_final, (pos - pct) / (1 - pct))
@@ -24,15 +26,31 @@ def fastai_lr(pos: float, peak: float, div: float, pct: float, div_final: float 
 def fine_tuned(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ft")
     root = make_folder_dataset(tmp / "data", per_label=20)
-    config = tiny_config(tmp, root, arch="resnet18", schedule="fine_tune", freeze_epochs=1,
-                         epochs=2, base_lr=2e-3, batch_size=4, size=32, valid_pct=0.2,
-                         augment=False)
+    config = tiny_config(
+        tmp,
+        root,
+        arch="resnet18",
+        schedule="fine_tune",
+        freeze_epochs=1,
+        epochs=2,
+        base_lr=2e-3,
+        batch_size=4,
+        size=32,
+        valid_pct=0.2,
+        augment=False,
+    )
     return train(config, quiet=True)
 
 
 def test_phase_peaks_follow_fine_tune():
-    config = tiny_config(__import__("pathlib").Path("."), ".", schedule="fine_tune",
-                         base_lr=2e-3, freeze_epochs=1, epochs=3)
+    config = tiny_config(
+        __import__("pathlib").Path("."),
+        ".",
+        schedule="fine_tune",
+        base_lr=2e-3,
+        freeze_epochs=1,
+        epochs=3,
+    )
     frozen, unfrozen = schedule.phases(config, 3)
     assert frozen.frozen and frozen.pct_start == 0.99 and frozen.div == 25
     assert frozen.lrs == pytest.approx([2e-4, 2e-4, 2e-3])
@@ -58,8 +76,7 @@ def test_lr_per_param_group_at_start_peak_and_end(fine_tuned):
         # Every step, every group: the one-cycle formula; LR never above the peak.
         for step in steps:
             for lr, group in zip(step["lrs"], step["layer_groups"], strict=True):
-                assert lr == pytest.approx(fastai_lr(step["pos"], peak[group], div, pct),
-                                           rel=1e-9)
+                assert lr == pytest.approx(fastai_lr(step["pos"], peak[group], div, pct), rel=1e-9)
                 assert lr <= peak[group] * (1 + 1e-12)
         # End: the frozen cycle is still warming up (pct_start 0.99): near its peak, momentum
         # near 0.85; the unfrozen cycle has annealed far below its start, momentum back up.
@@ -81,8 +98,17 @@ def test_lr_per_param_group_at_start_peak_and_end(fine_tuned):
 
 def test_frozen_phase_changes_only_head_and_norm_layers(tmp_path):
     root = make_folder_dataset(tmp_path / "data", per_label=8)
-    config = tiny_config(tmp_path, root, arch="resnet18", schedule="fine_tune",
-                         freeze_epochs=1, epochs=0, batch_size=4, size=32, base_lr=1e-2)
+    config = tiny_config(
+        tmp_path,
+        root,
+        arch="resnet18",
+        schedule="fine_tune",
+        freeze_epochs=1,
+        epochs=0,
+        batch_size=4,
+        size=32,
+        base_lr=1e-2,
+    )
     before = models.build("resnet18", 3, pretrained=False, seed=config.seed)
     result = train(config, quiet=True)
     norm_ids = models.norm_parameters(before)
@@ -108,8 +134,10 @@ def test_adamw_groups_skip_decay_on_norms_and_biases():
     opt = schedule.optimizer(model, groups, models.norm_parameters(model), 0.01)
     names = {id(p): n for n, p in model.named_parameters()}
     for group in opt.param_groups:
-        kinds = {"bn" in names[id(p)] or "downsample.1" in names[id(p)] or
-                 names[id(p)].endswith("bias") for p in group["params"]}
+        kinds = {
+            "bn" in names[id(p)] or "downsample.1" in names[id(p)] or names[id(p)].endswith("bias")
+            for p in group["params"]
+        }
         assert kinds == {group["weight_decay"] == 0.0}
         assert group["eps"] == 1e-5 and group["betas"][1] == 0.99
     assert sum(len(g["params"]) for g in opt.param_groups) == len(list(model.parameters()))

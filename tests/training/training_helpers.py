@@ -21,12 +21,13 @@ def shape_image(label: str, rng: np.random.Generator, size=(40, 48)) -> Image.Im
     pixels = pixels + rng.normal(0, 16, size=(h, w, 3))
     side = int(rng.integers(h // 5, h // 2))
     top, left = int(rng.integers(0, h - side)), int(rng.integers(0, w - side))
-    pixels[top:top + side, left:left + side] = rng.uniform(60, 200)
+    pixels[top : top + side, left : left + side] = rng.uniform(60, 200)
     return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
 
 
-def make_folder_dataset(root: Path, per_label: int = 12, labels=tuple(COLOURS), seed: int = 0,
-                        fmt: str = "png") -> Path:
+def make_folder_dataset(
+    root: Path, per_label: int = 12, labels=tuple(COLOURS), seed: int = 0, fmt: str = "png"
+) -> Path:
     """root/<label>/<label>_<i>.<fmt> images for each label."""
     rng = np.random.default_rng(seed)
     for label in labels:
@@ -40,9 +41,23 @@ def tiny_config(tmp_path: Path, path: Path, **changes):
     """A fast CPU config: simple_cnn, 24 px, a couple of epochs, no pretrained weights."""
     from training import recipes
 
-    base = dict(path=str(path), arch="simple_cnn", pretrained=False, widths=[8, 16], size=24,
-                presize=1.25, epochs=2, freeze_epochs=0, schedule="one_cycle", base_lr=1e-2,
-                batch_size=8, cache_dir="", output=str(tmp_path / "models" / "tiny"),
-                name="tiny", examples_per_class=1, workers=2)
+    base = dict(
+        path=str(path),
+        arch="simple_cnn",
+        pretrained=False,
+        widths=[8, 16],
+        size=24,
+        presize=1.25,
+        epochs=2,
+        freeze_epochs=0,
+        schedule="one_cycle",
+        base_lr=1e-2,
+        batch_size=8,
+        cache_dir="",
+        output=str(tmp_path / "models" / "tiny"),
+        name="tiny",
+        examples_per_class=1,
+        workers=2,
+    )
     base.update(changes)
     return recipes.config("folder", **base)

@@ -47,6 +47,5 @@ def prepare(config: Config) -> Config:
     # Resolving checks the name and post now, before any download, and anchors the default
     # data and cache folders at the project root.
     resolved = config.resolved()
-    config = dataclasses.replace(config, data_dir=resolved.data_dir,
-                                 cache_dir=resolved.cache_dir)
+    config = dataclasses.replace(config, data_dir=resolved.data_dir, cache_dir=resolved.cache_dir)
     return module(config.recipe).prepare(config)

@@ -23,7 +23,9 @@ def prepare(config):
     if not config.path:
         raise DataError("the folder recipe needs a PATH: python -m training folder PATH")
     if not Path(config.path).is_dir():
-        raise DataError(f"{config.path}: no such folder. Give a folder with one subfolder "
-                        "per label (or train/ and valid/ folders that have them).")
+        raise DataError(
+            f"{config.path}: no such folder. Give a folder with one subfolder "
+            "per label (or train/ and valid/ folders that have them)."
+        )
     # data/bears becomes the "bears" bundle, demo and Space unless --name says otherwise.
     return named_after(config, Path(config.path).resolve().name)

@@ -16,8 +16,10 @@ from tqdm.auto import tqdm
 from ..data import DataError
 
 # The dataset's home page first, then the copy the fastai course downloads (same images).
-URLS = ("https://www.robots.ox.ac.uk/~vgg/data/pets/data/images.tar.gz",
-        "https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz")
+URLS = (
+    "https://www.robots.ox.ac.uk/~vgg/data/pets/data/images.tar.gz",
+    "https://s3.amazonaws.com/fast-ai-imageclas/oxford-iiit-pet.tgz",
+)
 
 OVERRIDES = dict(
     name="pets",
@@ -48,9 +50,12 @@ def download_first(urls, target: Path) -> Path:
             return download(url, target)
         except OSError as error:  # URLError, timeouts, refused connections, a full disk
             failures.append(f"{url} ({getattr(error, 'reason', error)})")
-    raise DownloadError("could not download the pets images from " + "; ".join(failures)
-                        + ". When offline, download images.tar.gz elsewhere and pass "
-                        "--path images.tar.gz (or the unpacked folder).")
+    raise DownloadError(
+        "could not download the pets images from "
+        + "; ".join(failures)
+        + ". When offline, download images.tar.gz elsewhere and pass "
+        "--path images.tar.gz (or the unpacked folder)."
+    )
 
 
 def download(url: str, target: Path) -> Path:
@@ -60,8 +65,12 @@ def download(url: str, target: Path) -> Path:
     try:
         with urllib.request.urlopen(url, timeout=30) as response:
             total = int(response.headers.get("Content-Length") or 0) or None
-            with partial.open("wb") as f, tqdm(total=total, unit="B", unit_scale=True,
-                                               desc=f"downloading {target.name}") as bar:
+            with (
+                partial.open("wb") as f,
+                tqdm(
+                    total=total, unit="B", unit_scale=True, desc=f"downloading {target.name}"
+                ) as bar,
+            ):
                 while chunk := response.read(1 << 20):
                     f.write(chunk)
                     bar.update(len(chunk))
