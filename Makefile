@@ -37,6 +37,7 @@ browser-files:
 # The whole suite, then the 15 slowest tests (where the time goes).
 test: $(INSTALLED) node_modules/.package-lock.json
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q --durations=15
 
@@ -53,6 +54,7 @@ test-fast: $(INSTALLED) node_modules/.package-lock.json
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 site: $(INSTALLED) browser-files

@@ -38,16 +38,24 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    info = {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "os": platform.platform(terse=True)}
+    info = {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "os": platform.platform(terse=True),
+    }
     try:
         pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
         info["memory_gib"] = round(pages * size / 2**30, 1)
     except (ValueError, OSError, AttributeError):
         pass
     try:
-        gpu = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=10)
+        gpu = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         if gpu.returncode == 0 and gpu.stdout.strip():
             info["gpu"] = gpu.stdout.strip().splitlines()[0]
     except (OSError, subprocess.TimeoutExpired):
@@ -73,32 +81,59 @@ def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) 
     return statistics.median(times)
 
 
-def comparison(what: str, ours: float, peer: float, *, peer_name: str, unit: str,
-               at_most: float | None = None, goal: str | None = None,
-               met: bool | None = None) -> dict:
-    """One comparison. With `at_most`, the goal is "ratio <= at_most" and `met` follows from
-    the figures; other goals (a compound one, none stated) pass `goal` and `met` themselves."""
+def comparison(
+    what: str,
+    ours: float,
+    peer: float,
+    *,
+    peer_name: str,
+    unit: str,
+    at_most: float | None = None,
+    at_least: float | None = None,
+    goal: str | None = None,
+    met: bool | None = None,
+) -> dict:
+    """One comparison. With `at_most` (`at_least`), the goal is "ratio <= at_most" (">=
+    at_least") and `met` follows from the figures; other goals (a compound one, none stated)
+    pass `goal` and `met` themselves."""
     ratio = ours / peer if peer else None
     if at_most is not None:
         goal, met = f"<= {at_most}", ratio is not None and ratio <= at_most
-    return {"what": what, "ours": ours, "peer": peer, "peer_name": peer_name, "unit": unit,
-            "ratio": ratio, "goal": goal, "met": bool(met)}
+    elif at_least is not None:
+        goal, met = f">= {at_least}", ratio is not None and ratio >= at_least
+    return {
+        "what": what,
+        "ours": ours,
+        "peer": peer,
+        "peer_name": peer_name,
+        "unit": unit,
+        "ratio": ratio,
+        "goal": goal,
+        "met": bool(met),
+    }
 
 
 def line(c: dict) -> str:
     """One printed line per comparison, ending in the ratio."""
     ratio = f"{c['ratio']:.2f}x" if c["ratio"] is not None else "n/a"
     verdict = "goal met" if c["met"] else "goal missed"
-    return (f"{c['what']}: ours {c['ours']:.4g} {c['unit']}, {c['peer_name']} "
-            f"{c['peer']:.4g} {c['unit']} ({c['goal']}, {verdict}) ratio {ratio}")
+    return (
+        f"{c['what']}: ours {c['ours']:.4g} {c['unit']}, {c['peer_name']} "
+        f"{c['peer']:.4g} {c['unit']} ({c['goal']}, {verdict}) ratio {ratio}"
+    )
 
 
-def write_results(name: str, comparisons: list[dict], series: dict | None = None,
-                  info: dict | None = None) -> Path:
+def write_results(
+    name: str, comparisons: list[dict], series: dict | None = None, info: dict | None = None
+) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    data = {"benchmark": name, "machine": info or machine(),
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "comparisons": comparisons, "series": series or {}}
+    data = {
+        "benchmark": name,
+        "machine": info or machine(),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "comparisons": comparisons,
+        "series": series or {},
+    }
     path.write_text(json.dumps(data, indent=2) + "\n", "utf-8")
     return path

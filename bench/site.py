@@ -92,27 +92,47 @@ class _Help(argparse.ArgumentDefaultsHelpFormatter):
 
 def parse(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=_Help)
-    p.add_argument("--sizes", type=int, nargs="+", default=None,
-                   help=f"numbers of posts (default {' '.join(map(str, SIZES))}; "
-                        f"with --quick {' '.join(map(str, QUICK_SIZES))})")
-    p.add_argument("--repeats", type=int, default=None,
-                   help="interleaved repeats per size; the median is reported "
-                        "(default 5; with --quick 1)")
+    p.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        help=f"numbers of posts (default {' '.join(map(str, SIZES))}; "
+        f"with --quick {' '.join(map(str, QUICK_SIZES))})",
+    )
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="interleaved repeats per size; the median is reported (default 5; with --quick 1)",
+    )
     p.add_argument("--quick", action="store_true", help="a fast smoke run: few posts, one repeat")
     p.add_argument("--skip-peer", action="store_true", help="build only ours and the floor")
-    p.add_argument("--skip-serve", action="store_true",
-                   help="skip the `mkdocs serve` edit -> reload loop")
-    p.add_argument("--skip-builds", action="store_true",
-                   help="measure only the `mkdocs serve` edit -> reload loop")
-    p.add_argument("--python", default=sys.executable,
-                   help="the Python that builds our blog and the floor (has this project's "
-                        "site extra)")
-    p.add_argument("--peer-python", default=sys.executable,
-                   help="the Python that builds the mkdocs-jupyter site (has mkdocs-jupyter)")
-    p.add_argument("--results", type=Path, default=common.RESULTS,
-                   help="folder for site.json")
-    p.add_argument("--keep", type=Path, default=None,
-                   help="build in this folder and keep it (default: a temporary folder, removed)")
+    p.add_argument(
+        "--skip-serve", action="store_true", help="skip the `mkdocs serve` edit -> reload loop"
+    )
+    p.add_argument(
+        "--skip-builds",
+        action="store_true",
+        help="measure only the `mkdocs serve` edit -> reload loop",
+    )
+    p.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the Python that builds our blog and the floor (has this project's site extra)",
+    )
+    p.add_argument(
+        "--peer-python",
+        default=sys.executable,
+        help="the Python that builds the mkdocs-jupyter site (has mkdocs-jupyter)",
+    )
+    p.add_argument("--results", type=Path, default=common.RESULTS, help="folder for site.json")
+    p.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="build in this folder and keep it (default: a temporary folder, removed)",
+    )
     args = p.parse_args(argv)
     args.sizes = args.sizes or list(QUICK_SIZES if args.quick else SIZES)
     args.repeats = args.repeats or (1 if args.quick else 5)
@@ -125,8 +145,20 @@ def parse(argv=None) -> argparse.Namespace:
 
 # --- the corpus ---------------------------------------------------------------------------
 
-TOPICS = ["bears", "pets", "digits", "birds", "cars", "flowers", "food", "leaves", "coins",
-          "tools", "shoes", "clouds"]
+TOPICS = [
+    "bears",
+    "pets",
+    "digits",
+    "birds",
+    "cars",
+    "flowers",
+    "food",
+    "leaves",
+    "coins",
+    "tools",
+    "shoes",
+    "clouds",
+]
 
 
 def figure_png(seed: int) -> bytes:
@@ -157,9 +189,12 @@ def html_table(seed: int) -> tuple[str, str]:
     head = "".join(f"<th>{c}</th>" for c in ("epoch", "train_loss", "valid_loss", "error_rate"))
     body = "".join(
         f"<tr><th>{e}</th><td>{t:.6f}</td><td>{v:.6f}</td><td>{r:.6f}</td></tr>"
-        for e, t, v, r in rows)
-    html = ('<div>\n<table border="1" class="dataframe">\n<thead><tr style="text-align: '
-            f'right;">{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>\n</div>')
+        for e, t, v, r in rows
+    )
+    html = (
+        '<div>\n<table border="1" class="dataframe">\n<thead><tr style="text-align: '
+        f'right;">{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>\n</div>'
+    )
     plain = "\n".join(f"{e:>5} {t:.6f} {v:.6f} {r:.6f}" for e, t, v, r in rows)
     return html, plain
 
@@ -178,22 +213,26 @@ def notebook(index: int, edit: int = 0, marker: str = "") -> dict:
         nbf.new_markdown_cell(
             f'# "Classifying {topic}, part {index}"\n'
             f'> "Fine-tuning a resnet on {topic} photos and what went wrong"\n\n'
-            "- toc: true\n- categories: [vision]"),
+            "- toc: true\n- categories: [vision]"
+        ),
         nbf.new_markdown_cell(
             f"Chapter 2 of the book trains a classifier in a few lines. Here I tried it on "
             f"**{topic}**{edited}, with a resnet34 and `fine_tune(4)`. The interesting part "
             "was not the accuracy but the mistakes: the top losses showed mislabelled "
             "images in the data set, which is the lesson the book keeps coming back to.\n\n"
             "## The data\n\n- one folder per label\n- 20% held out, seeded\n"
-            "- images resized to 224 pixels"),
+            "- images resized to 224 pixels"
+        ),
         nbf.new_code_cell(
             "from pathlib import Path\n"
             f"path = Path('data/{topic}')\n"
             "files = sorted(path.rglob('*.jpg'))\n"
             "print(len(files), 'images in', len({f.parent for f in files}), 'folders')",
             execution_count=1,
-            outputs=[nbf.new_output("stream", name="stdout",
-                                    text=f"{300 + index} images in 3 folders\n")]),
+            outputs=[
+                nbf.new_output("stream", name="stdout", text=f"{300 + index} images in 3 folders\n")
+            ],
+        ),
         nbf.new_markdown_cell("## Training\n\nThe losses fall steadily; validation follows."),
         nbf.new_code_cell(
             "import matplotlib.pyplot as plt\n"
@@ -201,20 +240,36 @@ def notebook(index: int, edit: int = 0, marker: str = "") -> dict:
             "plt.plot(epochs, valid_loss, label='valid loss')\n"
             "plt.legend();",
             execution_count=2,
-            outputs=[nbf.new_output("display_data",
-                                    data={"image/png": png,
-                                          "text/plain": "<Figure size 400x240 with 1 Axes>"})]),
+            outputs=[
+                nbf.new_output(
+                    "display_data",
+                    data={"image/png": png, "text/plain": "<Figure size 400x240 with 1 Axes>"},
+                )
+            ],
+        ),
         nbf.new_code_cell(
-            "learn.recorder.values_df()", execution_count=3,
-            outputs=[nbf.new_output("execute_result", execution_count=3,
-                                    data={"text/html": html, "text/plain": plain})]),
+            "learn.recorder.values_df()",
+            execution_count=3,
+            outputs=[
+                nbf.new_output(
+                    "execute_result",
+                    execution_count=3,
+                    data={"text/html": html, "text/plain": plain},
+                )
+            ],
+        ),
         nbf.new_markdown_cell(
             "## What I learned\n\nClean the data with the model: sort by loss, look at the "
-            "worst images, fix their labels, train again."),
+            "worst images, fix their labels, train again."
+        ),
     ]
-    nb = nbf.new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": "python"}})
+    nb = nbf.new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+    )
     return nb
 
 
@@ -248,6 +303,7 @@ def edit_notebook(path: Path, index: int, edit: int) -> None:
 
 # --- the three sites ----------------------------------------------------------------------
 
+
 def _without_our_plugin(mkdocs_yml: str) -> str:
     """The project's mkdocs.yml without the notebook-posts entry (and its options)."""
     lines, out, skipping = mkdocs_yml.splitlines(), [], None
@@ -280,7 +336,9 @@ def setup_peer(folder: Path, notebooks: list[Path]) -> Path:
     (site / "mkdocs.yml").write_text(
         "site_name: Notebooks with mkdocs-jupyter\n"
         "theme:\n  name: material\n"
-        "plugins:\n  - search\n  - mkdocs-jupyter:\n      cache: true\n", "utf-8")
+        "plugins:\n  - search\n  - mkdocs-jupyter:\n      cache: true\n",
+        "utf-8",
+    )
     (site / "docs" / "index.md").write_text("# Posts\n", "utf-8")
     for nb in notebooks:
         shutil.copy2(nb, site / "docs" / nb.name)
@@ -294,7 +352,8 @@ def setup_floor(folder: Path, notebooks: list[Path]) -> Path:
     site = folder / "floor"
     shutil.copytree(ROOT / "site", site / "site")
     (site / "mkdocs.yml").write_text(
-        _without_our_plugin((ROOT / "mkdocs.yml").read_text("utf-8")), "utf-8")
+        _without_our_plugin((ROOT / "mkdocs.yml").read_text("utf-8")), "utf-8"
+    )
     posts = site / "site" / "posts"
     posts.mkdir(exist_ok=True)
     # Our plugin writes the Demos page the nav links to; here it is a plain page.
@@ -319,8 +378,13 @@ def build(python: str, site: Path) -> float:
     """Wall time of `mkdocs build` in a fresh process, as a user runs it."""
     env = {k: v for k, v in os.environ.items() if k not in ("DEMOS_URL", "SITE_URL")}
     start = time.perf_counter()
-    done = subprocess.run([python, "-m", "mkdocs", "build", "--quiet"], cwd=site, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [python, "-m", "mkdocs", "build", "--quiet"],
+        cwd=site,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
@@ -330,13 +394,18 @@ def build(python: str, site: Path) -> float:
 
 def has_module(python: str, module: str) -> bool:
     try:
-        return subprocess.run([python, "-c", f"import {module}"], capture_output=True,
-                              timeout=60).returncode == 0
+        return (
+            subprocess.run(
+                [python, "-c", f"import {module}"], capture_output=True, timeout=60
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 
 
 # --- the serve loop -----------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -424,7 +493,11 @@ def serving(python: str, name: str, site: Path, log: Path, path: str):
         with open(log, "w", encoding="utf-8") as out:  # a file, not a pipe nobody reads
             process = subprocess.Popen(
                 [python, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}"],
-                cwd=site, env=env, stdout=out, stderr=subprocess.STDOUT)
+                cwd=site,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         server = Server(name, process, base, log)
         try:
             wait_served(server, path, "Classifying", SERVE_START_TIMEOUT)
@@ -459,8 +532,9 @@ def time_reload(server: Server, path: str, marker: str, target: Path, content: s
         time.sleep(SERVE_POLL)
 
 
-def edited_post(key: str, site: Path, notebook_path: Path, index: int, marker: str,
-                scratch: Path) -> tuple[Path, str]:
+def edited_post(
+    key: str, site: Path, notebook_path: Path, index: int, marker: str, scratch: Path
+) -> tuple[Path, str]:
     """The file an author saves and its new text, made before the clock starts: ours, the
     notebook with the marker in its prose; the floor, the page our converter makes of it."""
     import nbformat
@@ -476,8 +550,9 @@ def edited_post(key: str, site: Path, notebook_path: Path, index: int, marker: s
     return site / "site" / "posts" / f"{notebook_path.stem}.md", convert(draft).markdown
 
 
-def measure_serve(args, folder: Path, sites: dict[str, Path], notebook_path: Path,
-                  index: int, progress=None) -> dict[str, list[float]]:
+def measure_serve(
+    args, folder: Path, sites: dict[str, Path], notebook_path: Path, index: int, progress=None
+) -> dict[str, list[float]]:
     """Edit -> reload seconds per repeat for each site; both servers run at once and the
     edits alternate, so a busy machine slows both alike."""
     path = post_path(notebook_path.name)
@@ -487,16 +562,18 @@ def measure_serve(args, folder: Path, sites: dict[str, Path], notebook_path: Pat
     with contextlib.ExitStack() as stack:
         servers = {}
         for key, site in sites.items():  # one after the other: no race for a free port
-            servers[key] = stack.enter_context(serving(args.python, key, site,
-                                                       folder / f"{key}.log", path))
+            servers[key] = stack.enter_context(
+                serving(args.python, key, site, folder / f"{key}.log", path)
+            )
             if progress is not None:
                 progress.update(1)
         time.sleep(SERVE_SETTLE)
         for repeat in range(args.repeats + 1):  # the first round is the untimed warm-up
             for key, server in servers.items():
                 marker = f"serve-edit-{uuid.uuid4().hex[:12]}"
-                target, content = edited_post(key, sites[key], notebook_path, index, marker,
-                                              scratch)
+                target, content = edited_post(
+                    key, sites[key], notebook_path, index, marker, scratch
+                )
                 seconds = time_reload(server, path, marker, target, content)
                 if repeat:
                     times[key].append(seconds)
@@ -508,12 +585,18 @@ def measure_serve(args, folder: Path, sites: dict[str, Path], notebook_path: Pat
 
 # --- measuring ----------------------------------------------------------------------------
 
-KEYS = ("ours_cold", "ours_rebuild", "floor", "peer_cold", "peer_rebuild", "serve_ours",
-        "serve_floor")
+KEYS = (
+    "ours_cold",
+    "ours_rebuild",
+    "floor",
+    "peer_cold",
+    "peer_rebuild",
+    "serve_ours",
+    "serve_floor",
+)
 
 
-def measure_size(args, work: Path, corpus: Path, size: int, with_peer: bool,
-                 progress=None) -> dict:
+def measure_size(args, work: Path, corpus: Path, size: int, with_peer: bool, progress=None) -> dict:
     folder = work / f"posts-{size}"
     notebooks = write_corpus(corpus, size)[:size]
     ours = setup_ours(folder, notebooks)
@@ -538,8 +621,11 @@ def measure_size(args, work: Path, corpus: Path, size: int, with_peer: bool,
                 clear(peer, ".cache", "site")
                 step("peer_cold", args.peer_python, peer)
             for site in (ours, peer) if peer else (ours,):
-                edit_notebook(site / ("posts" if site is ours else "docs")
-                              / notebooks[edited].name, edited, repeat + 1)
+                edit_notebook(
+                    site / ("posts" if site is ours else "docs") / notebooks[edited].name,
+                    edited,
+                    repeat + 1,
+                )
             # The floor right after our rebuild: the two figures the goal compares see the
             # same load on a shared machine.
             step("ours_rebuild", args.python, ours)
@@ -547,8 +633,14 @@ def measure_size(args, work: Path, corpus: Path, size: int, with_peer: bool,
             if peer:
                 step("peer_rebuild", args.peer_python, peer)
     if not args.skip_serve:
-        times |= measure_serve(args, folder, {"serve_ours": ours, "serve_floor": floor},
-                               notebooks[edited], edited, progress)
+        times |= measure_serve(
+            args,
+            folder,
+            {"serve_ours": ours, "serve_floor": floor},
+            notebooks[edited],
+            edited,
+            progress,
+        )
     if args.keep is None:
         shutil.rmtree(folder, ignore_errors=True)
     medians = {k: statistics.median(v) if v else None for k, v in times.items()}
@@ -570,15 +662,33 @@ def growth(sizes: list[int], seconds: list[float]) -> str:
     if len(sizes) < 2:
         return "one size only"
     mean_n, mean_t = statistics.fmean(sizes), statistics.fmean(seconds)
-    slope = (sum((n - mean_n) * (t - mean_t) for n, t in zip(sizes, seconds, strict=True))
-             / sum((n - mean_n) ** 2 for n in sizes))
+    slope = sum((n - mean_n) * (t - mean_t) for n, t in zip(sizes, seconds, strict=True)) / sum(
+        (n - mean_n) ** 2 for n in sizes
+    )
     logs = [(math.log(n), math.log(t)) for n, t in zip(sizes, seconds, strict=True)]
     mean_x = statistics.fmean(x for x, _ in logs)
     mean_y = statistics.fmean(y for _, y in logs)
-    exponent = (sum((x - mean_x) * (y - mean_y) for x, y in logs)
-                / sum((x - mean_x) ** 2 for x, _ in logs))
-    return (f"{seconds[0]:.2f} s at {sizes[0]} posts -> {seconds[-1]:.2f} s at {sizes[-1]}: "
-            f"{slope * 1000:+.0f} ms per post, time ~ n^{exponent:.2f}")
+    exponent = sum((x - mean_x) * (y - mean_y) for x, y in logs) / sum(
+        (x - mean_x) ** 2 for x, _ in logs
+    )
+    return (
+        f"{seconds[0]:.2f} s at {sizes[0]} posts -> {seconds[-1]:.2f} s at {sizes[-1]}: "
+        f"{slope * 1000:+.0f} ms per post, time ~ n^{exponent:.2f}"
+    )
+
+
+def peer_plan(args) -> tuple[bool, str]:
+    """Whether mkdocs-jupyter is measured (in builds only), and the note saying why not."""
+    if args.skip_builds:
+        return False, "only the serve loop was measured (--skip-builds)"
+    if args.skip_peer:
+        return False, "mkdocs-jupyter skipped (--skip-peer)"
+    if not has_module(args.peer_python, "mkdocs_jupyter"):
+        return False, (
+            f"mkdocs-jupyter is not installed for {args.peer_python}: pip install -e "
+            "'.[bench]' (or pass --peer-python) to compare; only ours and the floor ran"
+        )
+    return True, ""
 
 
 def main(argv=None) -> int:
@@ -586,20 +696,13 @@ def main(argv=None) -> int:
     from tqdm import tqdm
 
     info = common.machine()
-    with_peer = not (args.skip_peer or args.skip_builds)  # the peer is measured in builds only
-    note = ""
-    if args.skip_builds:
-        note = "only the serve loop was measured (--skip-builds)"
-    elif with_peer and not has_module(args.peer_python, "mkdocs_jupyter"):
-        with_peer = False
-        note = (f"mkdocs-jupyter is not installed for {args.peer_python}: pip install -e "
-                "'.[bench]' (or pass --peer-python) to compare; only ours and the floor ran")
-    elif not with_peer:
-        note = "mkdocs-jupyter skipped (--skip-peer)"
+    with_peer, note = peer_plan(args)
     print(f"machine: {common.describe(info)}")
-    print(f"posts {' '.join(map(str, args.sizes))}, {args.repeats} interleaved repeat(s), "
-          f"median of each; ours with {args.python}"
-          + (f", {PEER} with {args.peer_python}" if with_peer else ""))
+    print(
+        f"posts {' '.join(map(str, args.sizes))}, {args.repeats} interleaved repeat(s), "
+        f"median of each; ours with {args.python}"
+        + (f", {PEER} with {args.peer_python}" if with_peer else "")
+    )
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-site-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -610,52 +713,95 @@ def main(argv=None) -> int:
             write_corpus(work / "corpus", max(args.sizes), bar)
             for size in sorted(args.sizes):
                 bar.set_postfix_str(f"{size} posts")
-                rows.append({"posts": size} | measure_size(args, work, work / "corpus", size,
-                                                           with_peer, bar))
+                rows.append(
+                    {"posts": size}
+                    | measure_size(args, work, work / "corpus", size, with_peer, bar)
+                )
                 bar.update(1)
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
 
-    columns = [(k, title) for k, title in (
-        ("ours_cold", "ours cold"), ("ours_rebuild", "ours rebuild"), ("floor", "floor"),
-        ("peer_cold", "mkdocs-jupyter cold"), ("peer_rebuild", "rebuild"),
-        ("serve_ours", "serve ours"), ("serve_floor", "serve floor"))
-        if rows[0][k] is not None]
-    print(f"{'posts':>6}" + "".join(f"{title:>{len(title) + 2}}" for _, title in columns)
-          + "   (seconds)")
+    columns = [
+        (k, title)
+        for k, title in (
+            ("ours_cold", "ours cold"),
+            ("ours_rebuild", "ours rebuild"),
+            ("floor", "floor"),
+            ("peer_cold", "mkdocs-jupyter cold"),
+            ("peer_rebuild", "rebuild"),
+            ("serve_ours", "serve ours"),
+            ("serve_floor", "serve floor"),
+        )
+        if rows[0][k] is not None
+    ]
+    print(
+        f"{'posts':>6}"
+        + "".join(f"{title:>{len(title) + 2}}" for _, title in columns)
+        + "   (seconds)"
+    )
     for r in rows:
-        print(f"{r['posts']:>6}"
-              + "".join(f"{r[k]:>{len(title) + 2}.2f}" for k, title in columns))
+        print(f"{r['posts']:>6}" + "".join(f"{r[k]:>{len(title) + 2}.2f}" for k, title in columns))
 
     comparisons = []
     for r in rows:
         n = r["posts"]
         if r["peer_cold"] is not None:
-            comparisons.append(common.comparison(
-                f"cold build, {n} posts", r["ours_cold"], r["peer_cold"], peer_name=PEER,
-                unit="s", at_most=COLD_GOAL))
+            comparisons.append(
+                common.comparison(
+                    f"cold build, {n} posts",
+                    r["ours_cold"],
+                    r["peer_cold"],
+                    peer_name=PEER,
+                    unit="s",
+                    at_most=COLD_GOAL,
+                )
+            )
         if r["ours_rebuild"] is not None:
-            comparisons.append(common.comparison(
-                f"rebuild after editing one notebook, {n} posts", r["ours_rebuild"],
-                r["floor"], peer_name=FLOOR, unit="s", at_most=REBUILD_GOAL))
+            comparisons.append(
+                common.comparison(
+                    f"rebuild after editing one notebook, {n} posts",
+                    r["ours_rebuild"],
+                    r["floor"],
+                    peer_name=FLOOR,
+                    unit="s",
+                    at_most=REBUILD_GOAL,
+                )
+            )
         if r["serve_ours"] is not None:
-            comparisons.append(common.comparison(
-                f"serve: reload after editing one post, {n} posts", r["serve_ours"],
-                r["serve_floor"], peer_name=SERVE_FLOOR, unit="s", at_most=SERVE_GOAL))
+            comparisons.append(
+                common.comparison(
+                    f"serve: reload after editing one post, {n} posts",
+                    r["serve_ours"],
+                    r["serve_floor"],
+                    peer_name=SERVE_FLOOR,
+                    unit="s",
+                    at_most=SERVE_GOAL,
+                )
+            )
     last = rows[-1]
     if last["peer_rebuild"] is not None:
-        comparisons.append(common.comparison(
-            f"rebuild after editing one notebook, {last['posts']} posts", last["ours_rebuild"],
-            last["peer_rebuild"], peer_name=f"{PEER} rebuild", unit="s",
-            goal="< 1 (no stated goal)", met=last["ours_rebuild"] < last["peer_rebuild"]))
+        comparisons.append(
+            common.comparison(
+                f"rebuild after editing one notebook, {last['posts']} posts",
+                last["ours_rebuild"],
+                last["peer_rebuild"],
+                peer_name=f"{PEER} rebuild",
+                unit="s",
+                goal="< 1 (no stated goal)",
+                met=last["ours_rebuild"] < last["peer_rebuild"],
+            )
+        )
     for c in comparisons:
         print(common.line(c))
 
     sizes = [r["posts"] for r in rows]
     # Every timed build and reload, so a reader can see the spread behind each median.
-    series = {"posts": sizes, "repeats": args.repeats,
-              "runs": {str(r["posts"]): r["runs"] for r in rows}}
+    series = {
+        "posts": sizes,
+        "repeats": args.repeats,
+        "runs": {str(r["posts"]): r["runs"] for r in rows},
+    }
     for key in KEYS:
         if rows[0][key] is not None:
             series[key] = [round(r[key], 4) for r in rows]

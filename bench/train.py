@@ -33,26 +33,42 @@ if str(ROOT) not in sys.path:
 
 
 def parse(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--data", default="digits",
-                   help="'digits' (scikit-learn's, written to data/digits) or a folder with one "
-                        "subfolder per label")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    p.add_argument(
+        "--data",
+        default="digits",
+        help="'digits' (scikit-learn's, written to data/digits) or a folder with one "
+        "subfolder per label",
+    )
     p.add_argument("--arch", default="resnet18", help="a torchvision resnet")
     p.add_argument("--size", type=int, default=64, help="training and validation image size")
     p.add_argument("--batch-size", type=int, default=64, help="images per step")
     p.add_argument("--epochs", type=int, default=1, help="fine_tune's unfrozen epochs")
     p.add_argument("--freeze-epochs", type=int, default=1, help="fine_tune's frozen epochs")
-    p.add_argument("--pretrained", action=argparse.BooleanOptionalAction, default=False,
-                   help="ImageNet weights (needs internet once); off for offline machines")
+    p.add_argument(
+        "--pretrained",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="ImageNet weights (needs internet once); off for offline machines",
+    )
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--workers", type=int, default=0,
-                   help="fastai DataLoader workers; ours decodes with threads (0: all cores)")
-    p.add_argument("--repeats", type=int, default=3,
-                   help="runs of each, alternating; the medians are reported")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="fastai DataLoader workers; ours decodes with threads (0: all cores)",
+    )
+    p.add_argument(
+        "--repeats", type=int, default=3, help="runs of each, alternating; the medians are reported"
+    )
     p.add_argument("--skip-fastai", action="store_true", help="run only ours")
-    p.add_argument("--note", default="",
-                   help="a remark stored with the figures and shown on the Benchmarks page")
+    p.add_argument(
+        "--note",
+        default="",
+        help="a remark stored with the figures and shown on the Benchmarks page",
+    )
     args = p.parse_args(argv)
     if args.repeats < 1:
         p.error("--repeats must be at least 1")
@@ -71,16 +87,31 @@ def run_ours(args, folder: Path) -> dict:
     import training
 
     config = training.recipes.config(
-        "folder", path=str(folder), arch=args.arch, pretrained=args.pretrained, size=args.size,
-        resize="crop", presize=1.25, batch_size=args.batch_size, epochs=args.epochs,
-        freeze_epochs=args.freeze_epochs, device=args.device, workers=args.workers,
-        cache_dir="")  # no decoded-image cache from an earlier run: time the decoding too
+        "folder",
+        path=str(folder),
+        arch=args.arch,
+        pretrained=args.pretrained,
+        size=args.size,
+        resize="crop",
+        presize=1.25,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        freeze_epochs=args.freeze_epochs,
+        device=args.device,
+        workers=args.workers,
+        cache_dir="",
+    )  # no decoded-image cache from an earlier run: time the decoding too
     started = time.perf_counter()
     result = training.train(config, quiet=True)
     seconds = time.perf_counter() - started
     images = len(result.data.train) * (args.epochs + args.freeze_epochs)
-    return {"name": "ours", "seconds": seconds, "images_per_s": images / seconds,
-            "error_rate": result.metrics["error_rate"], "n_train": len(result.data.train)}
+    return {
+        "name": "ours",
+        "seconds": seconds,
+        "images_per_s": images / seconds,
+        "error_rate": result.metrics["error_rate"],
+        "n_train": len(result.data.train),
+    }
 
 
 def run_fastai(args, folder: Path) -> dict:
@@ -95,9 +126,15 @@ def run_fastai(args, folder: Path) -> dict:
 
     arch = getattr(models, args.arch)
     dls = ImageDataLoaders.from_folder(
-        folder, valid_pct=0.2, seed=42, item_tfms=Resize(round(args.size * 1.25)),
-        batch_tfms=aug_transforms(size=args.size, min_scale=0.75), bs=args.batch_size,
-        num_workers=args.workers, device=args.device)
+        folder,
+        valid_pct=0.2,
+        seed=42,
+        item_tfms=Resize(round(args.size * 1.25)),
+        batch_tfms=aug_transforms(size=args.size, min_scale=0.75),
+        bs=args.batch_size,
+        num_workers=args.workers,
+        device=args.device,
+    )
     learn = vision_learner(dls, arch, pretrained=args.pretrained, metrics=error_rate)
     if args.device.startswith("cuda"):
         # Ours trains in bfloat16 autocast on CUDA (the bf16 setting); fastai gets the same.
@@ -109,8 +146,13 @@ def run_fastai(args, folder: Path) -> dict:
         error = float(learn.validate()[1])
     n_train = len(dls.train_ds)
     images = n_train * (args.epochs + args.freeze_epochs)
-    return {"name": "fastai", "seconds": seconds, "images_per_s": images / seconds,
-            "error_rate": error, "n_train": n_train}
+    return {
+        "name": "fastai",
+        "seconds": seconds,
+        "images_per_s": images / seconds,
+        "error_rate": error,
+        "n_train": n_train,
+    }
 
 
 def median_row(runs: list[dict]) -> dict:
@@ -132,19 +174,23 @@ def main(argv=None) -> int:
 
     info = common.machine()
     print(f"machine: {common.describe(info)}")
-    print(f"data {folder}, {args.arch}, size {args.size}, batch {args.batch_size}, "
-          f"fine_tune({args.epochs}, freeze_epochs={args.freeze_epochs}), "
-          f"pretrained={args.pretrained}, device {args.device}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} CPU threads, {args.repeats} run(s) each")
+    print(
+        f"data {folder}, {args.arch}, size {args.size}, batch {args.batch_size}, "
+        f"fine_tune({args.epochs}, freeze_epochs={args.freeze_epochs}), "
+        f"pretrained={args.pretrained}, device {args.device}, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} CPU threads, {args.repeats} run(s) each"
+    )
     note, with_fastai = "", False
     if args.skip_fastai:
         note = "fastai skipped (--skip-fastai)"
     else:
         try:
-            import fastai  # noqa: F401
+            import fastai
         except ImportError:
-            note = ("fastai is not installed here: pip install -e '.[bench]' (or fastai>=2.7) "
-                    "to compare; only ours ran")
+            note = (
+                "fastai is not installed here: pip install -e '.[bench]' (or fastai>=2.7) "
+                "to compare; only ours ran"
+            )
         else:
             with_fastai = True
     ours_runs, fastai_runs = [], []
@@ -159,8 +205,10 @@ def main(argv=None) -> int:
     print(f"median of {args.repeats}:")
     print(f"{'':8}{'images/s':>10}{'seconds':>10}{'error_rate':>12}{'n_train':>9}")
     for row in rows:
-        print(f"{row['name']:8}{row['images_per_s']:>10.1f}{row['seconds']:>10.1f}"
-              f"{row['error_rate']:>12.4f}{row['n_train']:>9}")
+        print(
+            f"{row['name']:8}{row['images_per_s']:>10.1f}{row['seconds']:>10.1f}"
+            f"{row['error_rate']:>12.4f}{row['n_train']:>9}"
+        )
     if note:
         print(note)
     if len(rows) == 2:
@@ -169,22 +217,43 @@ def main(argv=None) -> int:
         met = ratio >= 2 and ours["error_rate"] <= fastai["error_rate"]
         c = common.comparison(
             f"training throughput, {args.arch} {args.size} px, {args.device}",
-            ours["images_per_s"], fastai["images_per_s"], peer_name="fastai fine_tune",
-            unit="images/s", goal=">= 2x, error rate no worse", met=met)
+            ours["images_per_s"],
+            fastai["images_per_s"],
+            peer_name="fastai fine_tune",
+            unit="images/s",
+            goal=">= 2x, error rate no worse",
+            met=met,
+        )
         print(common.line(c))
         # CPU figures go to train.json, GPU ones to train-cuda.json: the page shows both.
         device_type = args.device.split(":")[0]
         name = "train" if device_type == "cpu" else f"train-{device_type}"
-        path = common.write_results(name, [c],
-            {"error_rate": {"ours": ours["error_rate"], "fastai": fastai["error_rate"]},
-             "seconds": {"ours": ours["seconds"], "fastai": fastai["seconds"]},
-             "images_per_s_runs": {"ours": [r["images_per_s"] for r in ours_runs],
-                                   "fastai": [r["images_per_s"] for r in fastai_runs]},
-             "n_train": ours["n_train"], "repeats": args.repeats, "note": args.note,
-             "setup": {"data": args.data, "arch": args.arch, "size": args.size,
-                       "batch_size": args.batch_size, "epochs": args.epochs,
-                       "freeze_epochs": args.freeze_epochs, "pretrained": args.pretrained,
-                       "device": args.device}}, info)
+        path = common.write_results(
+            name,
+            [c],
+            {
+                "error_rate": {"ours": ours["error_rate"], "fastai": fastai["error_rate"]},
+                "seconds": {"ours": ours["seconds"], "fastai": fastai["seconds"]},
+                "images_per_s_runs": {
+                    "ours": [r["images_per_s"] for r in ours_runs],
+                    "fastai": [r["images_per_s"] for r in fastai_runs],
+                },
+                "n_train": ours["n_train"],
+                "repeats": args.repeats,
+                "note": args.note,
+                "setup": {
+                    "data": args.data,
+                    "arch": args.arch,
+                    "size": args.size,
+                    "batch_size": args.batch_size,
+                    "epochs": args.epochs,
+                    "freeze_epochs": args.freeze_epochs,
+                    "pretrained": args.pretrained,
+                    "device": args.device,
+                },
+            },
+            info,
+        )
         print(f"results: {path}")
     return 0
 

@@ -29,13 +29,19 @@ METHOD = "static QDQ: per-channel int8 weights, uint8 activations (onnxruntime q
 BATCH = 32
 
 
-def normalise(images: torch.Tensor, size: tuple[int, int] | None = None) -> np.ndarray:
-    """uint8 (N, 3, H, W) → the model's float32 input, resized to `size` if it differs."""
+def normalise(
+    images: torch.Tensor,
+    size: tuple[int, int] | None = None,
+    mean: tuple[float, ...] | list[float] = IMAGENET_MEAN,
+    std: tuple[float, ...] | list[float] = IMAGENET_STD,
+) -> np.ndarray:
+    """uint8 (N, 3, H, W) → the model's float32 input (model.json's input.mean and std;
+    training's bundles use ImageNet's), resized to `size` if it differs."""
     x = images.float() / 255
     if size is not None and tuple(x.shape[-2:]) != tuple(size):
         x = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    mean = torch.tensor(mean).view(1, 3, 1, 1)
+    std = torch.tensor(std).view(1, 3, 1, 1)
     return ((x - mean) / std).contiguous().numpy().astype(np.float32)
 
 
@@ -62,42 +68,41 @@ def _session(path: Path):
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def predictions(path: Path, images: torch.Tensor, input_name: str = "image") -> np.ndarray:
+def predictions(
+    path: Path,
+    images: torch.Tensor,
+    input_name: str = "image",
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+) -> np.ndarray:
     """Top-1 class index of every image (uint8 N,3,H,W at the model's size) under ONNX Runtime."""
     session = _session(path)
     out = []
     for start in range(0, len(images), BATCH):
-        x = normalise(images[start : start + BATCH])
+        x = normalise(images[start : start + BATCH], None, mean, std)
         out.append(session.run(None, {input_name: x})[0].argmax(1))
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
 def calibration_batches(
-    train_images: torch.Tensor, size: tuple[int, int], n: int, seed: int
+    train_images: torch.Tensor,
+    size: tuple[int, int],
+    n: int,
+    seed: int,
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
 ) -> list[np.ndarray]:
     """`n` training images spread over the set (a fixed shuffle), at the model's input size."""
     generator = torch.Generator().manual_seed(seed)
     pick = torch.randperm(len(train_images), generator=generator)[: max(1, n)]
     chosen = train_images[pick]
-    return [normalise(chosen[i : i + BATCH], size) for i in range(0, len(chosen), BATCH)]
+    return [normalise(chosen[i : i + BATCH], size, mean, std) for i in range(0, len(chosen), BATCH)]
 
 
-def write_int8(
-    fp32: Path,
-    out: Path,
-    calibration: list[np.ndarray],
-    valid_images: torch.Tensor,
-    valid_targets: torch.Tensor,
-    fp32_accuracy: float,
-    input_name: str = "image",
-) -> dict:
-    """Quantise `fp32` into `out`; returns model.json's `int8` entry."""
+def _quantise(fp32: Path, out: Path, calibration: list[np.ndarray], input_name: str) -> None:
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    # The quantiser logs every node it can't quantise at INFO/WARNING; the accuracy check
-    # below is what matters to the user.
-    logging.getLogger("onnxruntime").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         # Shape inference and graph folding first, as ONNX Runtime's docs recommend: the
@@ -113,8 +118,31 @@ def write_int8(
             activation_type=QuantType.QUInt8,
             calibrate_method=CalibrationMethod.MinMax,
         )
-    int8 = predictions(out, valid_images, input_name)
-    reference = predictions(fp32, valid_images, input_name)
+
+
+def write_int8(
+    fp32: Path,
+    out: Path,
+    calibration: list[np.ndarray],
+    valid_images: torch.Tensor,
+    valid_targets: torch.Tensor,
+    fp32_accuracy: float,
+    input_name: str = "image",
+    mean=IMAGENET_MEAN,
+    std=IMAGENET_STD,
+) -> dict:
+    """Quantise `fp32` into `out`; returns model.json's `int8` entry. `mean` and `std` are
+    the bundle's input normalisation (the calibration batches must use the same)."""
+    # The quantiser logs every node it can't quantise (some on the root logger) at INFO and
+    # WARNING; the accuracy check below is what matters to the user. Quiet while it runs.
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)
+    try:
+        _quantise(fp32, out, calibration, input_name)
+    finally:
+        logging.disable(previous)
+    int8 = predictions(out, valid_images, input_name, mean, std)
+    reference = predictions(fp32, valid_images, input_name, mean, std)
     targets = valid_targets.numpy()
     accuracy = float((int8 == targets).mean())
     return {

@@ -21,8 +21,13 @@ SCRIPT = ROOT / "bench" / "demo.py"
 
 
 def run(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.mark.slow
@@ -31,8 +36,16 @@ def test_quick_run_writes_results(tmp_path):
     # --space-python: this Python (the default venv from requirements.txt needs the index),
     # given relative to the working folder as a user would type it.
     python = os.path.relpath(sys.executable, ROOT)
-    done = run("--quick", "--skip-peer", "--results-dir", str(tmp_path), "--note", "a test run",
-               "--space-python", python)
+    done = run(
+        "--quick",
+        "--skip-peer",
+        "--results-dir",
+        str(tmp_path),
+        "--note",
+        "a test run",
+        "--space-python",
+        python,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stdout.splitlines()
@@ -77,18 +90,21 @@ def test_quick_run_writes_results(tmp_path):
 def test_bad_image_is_a_clear_error(tmp_path):
     text = tmp_path / "notes.jpg"
     text.write_text("not a picture")
-    for image, expected in ((tmp_path / "missing.jpg", "no such file"),
-                            (text, "not an image Pillow can read")):
-        done = run("--skip-peer", "--image", str(image), "--results-dir", str(tmp_path),
-                   timeout=60)
+    for image, expected in (
+        (tmp_path / "missing.jpg", "no such file"),
+        (text, "not an image Pillow can read"),
+    ):
+        done = run("--skip-peer", "--image", str(image), "--results-dir", str(tmp_path), timeout=60)
         assert done.returncode == 1
         assert str(image) in done.stderr and expected in done.stderr
         assert "Traceback" not in done.stderr
     assert not (tmp_path / "demo.json").exists()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("fastai") is not None,
-                    reason="fastai is installed here, so the peer would run")
+@pytest.mark.skipif(
+    importlib.util.find_spec("fastai") is not None,
+    reason="fastai is installed here, so the peer would run",
+)
 def test_without_fastai_the_peer_needs_skip_peer(tmp_path):
     done = run("--quick", "--results-dir", str(tmp_path), timeout=60)
     assert done.returncode == 1
@@ -99,8 +115,20 @@ def test_without_fastai_the_peer_needs_skip_peer(tmp_path):
 def test_help_documents_every_option():
     done = run("--help", timeout=60)
     assert done.returncode == 0
-    for option in ("--quick", "--skip-peer", "--arch", "--size", "--rounds", "--per-round",
-                   "--starts", "--image", "--work", "--note", "--results-dir", "--space-python"):
+    for option in (
+        "--quick",
+        "--skip-peer",
+        "--arch",
+        "--size",
+        "--rounds",
+        "--per-round",
+        "--starts",
+        "--image",
+        "--work",
+        "--note",
+        "--results-dir",
+        "--space-python",
+    ):
         assert option in done.stdout
     assert "default" in done.stdout
 

@@ -15,9 +15,24 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_train_bench_runs_ours_and_prints_medians(tmp_path):
     out = subprocess.run(
-        [sys.executable, str(ROOT / "bench/train.py"), "--skip-fastai", "--size", "32",
-         "--epochs", "1", "--freeze-epochs", "0", "--repeats", "2"],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        [
+            sys.executable,
+            str(ROOT / "bench/train.py"),
+            "--skip-fastai",
+            "--size",
+            "32",
+            "--epochs",
+            "1",
+            "--freeze-epochs",
+            "0",
+            "--repeats",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     text = out.stdout
     assert text.startswith("machine: ") and "cores" in text.splitlines()[0]
@@ -39,8 +54,9 @@ def load_script():
 
 
 @pytest.mark.parametrize(("ours_error", "met"), [(0.1, True), (0.3, False)])
-def test_medians_goal_and_results_with_a_stand_in_for_fastai(tmp_path, monkeypatch, ours_error,
-                                                             met):
+def test_medians_goal_and_results_with_a_stand_in_for_fastai(
+    tmp_path, monkeypatch, ours_error, met
+):
     bench_train = load_script()
     monkeypatch.syspath_prepend(str(ROOT / "bench"))
     import common
@@ -51,8 +67,13 @@ def test_medians_goal_and_results_with_a_stand_in_for_fastai(tmp_path, monkeypat
 
     def row(name, error):
         images_per_s = next(speeds[name])
-        return {"name": name, "seconds": 1000 / images_per_s, "images_per_s": images_per_s,
-                "error_rate": error, "n_train": 10}
+        return {
+            "name": name,
+            "seconds": 1000 / images_per_s,
+            "images_per_s": images_per_s,
+            "error_rate": error,
+            "n_train": 10,
+        }
 
     monkeypatch.setattr(bench_train, "run_ours", lambda args, folder: row("ours", ours_error))
     monkeypatch.setattr(bench_train, "run_fastai", lambda args, folder: row("fastai", 0.2))
@@ -64,8 +85,10 @@ def test_medians_goal_and_results_with_a_stand_in_for_fastai(tmp_path, monkeypat
     assert (c["ours"], c["peer"], c["ratio"]) == (200.0, 50.0, 4.0)
     assert c["met"] is met  # 4x, but the error rate must be no worse too
     series = data["series"]
-    assert series["images_per_s_runs"] == {"ours": [100.0, 300.0, 200.0],
-                                           "fastai": [50.0, 40.0, 400.0]}
+    assert series["images_per_s_runs"] == {
+        "ours": [100.0, 300.0, 200.0],
+        "fastai": [50.0, 40.0, 400.0],
+    }
     assert series["seconds"] == {"ours": 5.0, "fastai": 20.0}
     assert series["repeats"] == 3 and series["note"] == "stand-in"
     assert data["machine"]["cores"] >= 1
