@@ -208,6 +208,13 @@ def parse(argv=None) -> argparse.Namespace:
         "--web-per-round", type=int, default=3, help="in-browser predictions per page in each round"
     )
     p.add_argument(
+        "--crowd",
+        type=int,
+        default=None,
+        help="simultaneous requests to our app, as a class opening a shared link; 0 skips it "
+        "(default: 100; 30 with --quick)",
+    )
+    p.add_argument(
         "--image",
         type=Path,
         default=None,
@@ -249,6 +256,8 @@ def parse(argv=None) -> argparse.Namespace:
     ]
     args.web_loads = args.web_loads or (1 if args.quick else 3)
     args.web_rounds = args.web_rounds or (2 if args.quick else 5)
+    if args.crowd is None:
+        args.crowd = 30 if args.quick else 100
     for option in (
         "size",
         "rounds",
@@ -619,6 +628,31 @@ def runtime_threads() -> int:
     from demos import runtime
 
     return runtime.ONNX_THREADS
+
+
+def measure_crowd(bundle: Path, image: Path, n: int) -> dict:
+    """`n` simultaneous requests to our app (demos.runtime, as a Space runs it) on 127.0.0.1,
+    each through Gradio's HTTP API: every one must be answered; their latency percentiles."""
+    import crowd
+
+    from demos import runtime
+
+    app = runtime.build_app(runtime.load(bundle, precision="fp32"))
+    port = free_port()
+    runtime.launch(
+        app, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
+    )
+    try:
+        print(f"{n} simultaneous requests to our app", flush=True)
+        latencies = crowd.burst(
+            f"http://127.0.0.1:{port}/", image, n=n, api_name=runtime.API_NAME, timeout=600
+        )
+    finally:
+        app.close()
+    return crowd.summary(latencies) | {
+        "concurrency": runtime.CONCURRENCY,
+        "queue": runtime.QUEUE_SIZE,
+    }
 
 
 def free_port() -> int:
@@ -1095,6 +1129,8 @@ def run(args, work: Path) -> Path:
     median = {name: statistics.median(values) for name, values in rounds.items()}
 
     lap("prediction")
+    crowd = measure_crowd(bundle, image, args.crowd) if args.crowd > 0 else None
+    lap("crowd")
     web = {} if args.skip_web else time_in_browser(args, work, image)
     lap("in the browser")
 
@@ -1266,6 +1302,7 @@ def run(args, work: Path) -> Path:
         "prediction_s": {"median": median, "rounds": rounds},
         "cold_start_s": {"median": start_median, "listening_median": listening, "runs": starts},
         "int8": quality,
+        "crowd": crowd,  # None when skipped (--crowd 0)
     }
     if web:
         series["web"] = {

@@ -386,6 +386,19 @@ def plot_web(web: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def crowd_text(crowd) -> list[str]:
+    """The crowd test's sentence, or nothing when it wasn't run."""
+    if not isinstance(crowd, dict) or "p50" not in crowd:
+        return []
+    return [
+        f"A crowd: {crowd['n']} simultaneous requests to our app (a class opening a shared "
+        f"link; {crowd.get('concurrency')} at a time, up to {crowd.get('queue')} queued) were "
+        f"all answered: p50 {crowd['p50']:.2f} s, p95 {crowd['p95']:.2f} s, slowest "
+        f"{crowd['max']:.2f} s.",
+        "",
+    ]
+
+
 def train_text(series: dict) -> str:
     """The training runs' error rates, and their images per second run by run."""
     rates = series["error_rate"]
@@ -459,6 +472,7 @@ def page(results: list[dict], images: dict[str, str], note: str = "") -> str:
             out += [text, ""]
         if name in images:
             out += [f"![{TITLES.get(name, name)}]({images[name]})", ""]
+        out += crowd_text(series.get("crowd") if name == "demo" else None)
         if name == "demo" and isinstance(series.get("web"), dict) and series["web"].get("models"):
             out += web_text(series["web"])
             if "demo-web" in images:

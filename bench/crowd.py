@@ -1,6 +1,6 @@
 """A burst of simultaneous visitors against a running demo, through Gradio's HTTP API.
 
-    from load import burst, summary
+    from crowd import burst, summary       # bench/ on sys.path
     latencies = burst("http://127.0.0.1:7860/digits/", "three.png", n=100)
     print(summary(latencies))        # {"n": 100, "p50": 0.41, "p95": 0.83, "max": 0.9}
 
