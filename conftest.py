@@ -18,7 +18,18 @@ TEMPLATE_PARTS = ("mkdocs.yml", "site", "posts", "models", "scripts", ".gitignor
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     """A copy of what a user's clone holds (without trained weights, which git ignores)."""
-    root = tmp_path_factory.mktemp("template")
+    return copy_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture
+def fresh_template(tmp_path) -> Path:
+    """Like `template`, for one test only (one that changes it)."""
+    return copy_template(tmp_path / "template")
+
+
+def copy_template(root: Path) -> Path:
+    """Copy what a user's clone holds into `root` (made if needed); returns `root`."""
+    root.mkdir(parents=True, exist_ok=True)
     for name in TEMPLATE_PARTS:
         source = ROOT / name
         if source.is_dir():

@@ -88,27 +88,37 @@ def git_status(root: Path) -> str:
     ).stdout
 
 
-@pytest.fixture(scope="module")
-def preview(template, tmp_path_factory):
-    # A fresh clone: the template as committed (git ignores the large weights).
-    subprocess.run([*GIT, "init", "-q"], cwd=template, check=True)
-    subprocess.run([*GIT, "add", "-A"], cwd=template, check=True)
-    subprocess.run([*GIT, "commit", "-q", "-m", "clone"], cwd=template, check=True)
+def start_on_a_clone(root: Path, logs: Path) -> dict:
+    """`root` committed as a fresh clone (git ignores the large weights), then make preview's
+    script started in it on free ports and waited for; what the tests need to know of it."""
+    subprocess.run([*GIT, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*GIT, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*GIT, "commit", "-q", "-m", "clone"], cwd=root, check=True)
     ports = free_port(), free_port()
-    log = tmp_path_factory.mktemp("preview-logs") / "preview.log"
-    process = start_preview(template, *ports, log)
+    log = logs / "preview.log"
+    process = start_preview(root, *ports, log)
     try:
         output = wait_ready(process, log)
-        yield {
-            "blog": f"http://127.0.0.1:{ports[0]}/",
-            "demos": f"http://127.0.0.1:{ports[1]}/",
-            "output": output,
-            "root": template,
-            "process": process,
-        }
-    finally:
+    except BaseException:
         if process.poll() is None:
             ctrl_c(process)
+        raise
+    return {
+        "blog": f"http://127.0.0.1:{ports[0]}/",
+        "demos": f"http://127.0.0.1:{ports[1]}/",
+        "output": output,
+        "root": root,
+        "process": process,
+    }
+
+
+@pytest.fixture(scope="module")
+def preview(template, tmp_path_factory):
+    """One preview for the tests that only look at it (in any order)."""
+    running = start_on_a_clone(template, tmp_path_factory.mktemp("preview-logs"))
+    yield running
+    if running["process"].poll() is None:
+        ctrl_c(running["process"])
 
 
 def test_first_run_serves_the_committed_sample_and_prints_both_addresses(preview):
@@ -163,8 +173,10 @@ def test_reader_goes_from_home_to_the_demo(preview):
 
 
 def test_ctrl_c_stops_both_leaves_the_clone_clean_and_a_second_run_reuses_the_bundle(
-    preview, tmp_path
+    fresh_template, tmp_path
 ):
+    # A preview of its own: stopping the shared one would fail the tests that run after.
+    preview = start_on_a_clone(fresh_template, tmp_path)
     assert ctrl_c(preview["process"]) == 0
     for url in (preview["blog"], preview["demos"]):
         with pytest.raises(OSError, match="Connection refused"):  # nothing listens any more
