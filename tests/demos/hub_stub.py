@@ -147,7 +147,13 @@ class HubStub:
         return space
 
     def paths(self, method: str | None = None) -> list[str]:
-        return [r.path for r in self.requests if method is None or r.method == method]
+        """The paths asked for, without huggingface_hub's own once-per-process lookup of
+        /api/agent-harnesses (best effort: whichever test calls the Hub first makes it)."""
+        return [
+            r.path
+            for r in self.requests
+            if (method is None or r.method == method) and r.path != "/api/agent-harnesses"
+        ]
 
     # ---- routing ----------------------------------------------------------------------
     def _dispatch(self, handler: BaseHTTPRequestHandler) -> None:

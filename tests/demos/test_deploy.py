@@ -195,14 +195,14 @@ def test_invalid_token(hub, run_deploy, monkeypatch, capsys, caplog):
     monkeypatch.setenv("HF_TOKEN", bad)
     with pytest.raises(DeployError, match=r"rejected the token \(401\).*settings/tokens") as err:
         run_deploy()
-    assert [r.path for r in hub.requests] == ["/api/whoami-v2"]
+    assert hub.paths() == ["/api/whoami-v2"]
     _assert_token_nowhere(bad, capsys, caplog, str(err.value))
 
 
 def test_someone_elses_namespace_is_refused_before_anything_is_sent(hub, run_deploy):
     with pytest.raises(DeployError, match=r"'bob' belongs to someone else.*--space alice/colours"):
         run_deploy("bob/colours")
-    assert [r.path for r in hub.requests] == ["/api/whoami-v2"]
+    assert hub.paths() == ["/api/whoami-v2"]
 
 
 def test_server_side_403_is_explained(hub, run_deploy):
