@@ -41,6 +41,9 @@ from demos.fastai_import import (
     write_bundle,
 )
 
+# Each builds and exports a fastai Learner (make test-fastai runs them with fastai).
+pytestmark = pytest.mark.slow
+
 COLOURS = {"red": (220, 40, 40), "green": (40, 190, 60), "blue": (40, 60, 220)}
 SIZE = (24, 40)  # (height, width): not square, so a swapped axis shows
 

@@ -90,6 +90,8 @@ class _SpaceLikeHandler(SimpleHTTPRequestHandler):
         pass
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_space_page_runs_isolated_with_two_threads(static_space, tiny_bundle, tmp_path):
     """Served with its README's headers the page is cross-origin isolated, so ONNX Runtime Web
     may use two threads; it still predicts, and nothing leaves 127.0.0.1."""

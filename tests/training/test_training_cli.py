@@ -72,6 +72,7 @@ def test_top_level_help_lists_the_recipes(capsys):
         assert name in out
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_clear_line_not_a_traceback(tmp_path):
     # The real entry point once (python -m), then the same code in-process (fast).
     done = run_cli("folder", tmp_path / "nowhere")

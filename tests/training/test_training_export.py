@@ -107,6 +107,7 @@ def test_round_trip_safetensors_and_onnx_agree(trained):
     assert accuracy == pytest.approx(meta["metrics"]["accuracy"])
 
 
+@pytest.mark.slow
 def test_torchvision_bundle_rebuilds_with_get_model(tmp_path):
     root = make_folder_dataset(tmp_path / "data", per_label=6)
     config = tiny_config(tmp_path, root, arch="resnet18", size=32, epochs=1, batch_size=6)
