@@ -52,6 +52,7 @@ class Demo:
     web_model: str | None = None  # the ONNX file the in-browser page runs (None: no page)
     web_precision: str = "fp32"
     int8_accuracy: float | None = None  # model.int8.onnx's own validation accuracy
+    examples: list[str] = field(default_factory=list)  # the example files that exist
     space: str | None = None  # OWNER/NAME once deployed
     url: str | None = None  # the Space's page
     app_url: str | None = None  # the app's own host (OWNER-NAME.hf.space), as deploy recorded it
@@ -83,7 +84,8 @@ class DemoIndex:
             except (ValueError, UnicodeDecodeError) as err:
                 self.problems.append(f"{meta}: can't be read ({err}); export the model again.")
                 continue
-            examples = [e.get("file") for e in data.get("examples", []) if isinstance(e, dict)]
+            listed = [e.get("file") for e in data.get("examples") or [] if isinstance(e, dict)]
+            examples = [e for e in listed if isinstance(e, str) and (meta.parent / e).is_file()]
             metrics = data.get("metrics")
             self.demos[name] = Demo(
                 name=name,
@@ -91,7 +93,8 @@ class DemoIndex:
                 description=str(data.get("description") or ""),
                 task=str(data.get("task") or ""),
                 metrics=metrics if isinstance(metrics, dict) else {},
-                example=next((e for e in examples if e and (meta.parent / e).is_file()), None),
+                example=examples[0] if examples else None,
+                examples=examples,
                 report=[f for f, _ in REPORT_IMAGES if (meta.parent / "report" / f).is_file()],
                 bundle=meta.parent,
             )
@@ -349,17 +352,14 @@ class DemoIndex:
             up = "../" * (folder.count("/") + 1)
             copied[f"{folder}/model.json"] = bundle / "model.json"
             copied[f"{folder}/{model}"] = bundle / model
-            meta = json.loads((bundle / "model.json").read_text("utf-8"))
-            for example in meta.get("examples") or []:
-                file = example.get("file") if isinstance(example, dict) else None
-                if isinstance(file, str) and (bundle / file).is_file():
-                    copied[f"{folder}/{file}"] = bundle / file
+            for file in demo.examples:
+                copied[f"{folder}/{file}"] = bundle / file
             report = [f"report/{f}" for f in demo.report if f != "lr_find.png"]
             for file in report:
                 copied[f"{folder}/{file}"] = bundle / file
             written[f"{folder}/index.html"] = render_page(
                 template,
-                meta,
+                {"name": demo.name, "title": demo.title, "description": demo.description},
                 {
                     "ort": f"{up}{site_root}/",
                     "model": model,
