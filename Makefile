@@ -45,7 +45,7 @@ test: $(INSTALLED) node_modules/.package-lock.json
 # (they skip there); REQUIRE_FASTAI=1 turns a skip into a failure. CI runs both.
 test-fastai:
 	$(MAKE) --no-print-directory EXTRAS=site,train,demo,dev,bench $(VENV)/.installed-site-train-demo-dev-bench
-	REQUIRE_FASTAI=1 $(BIN)/python -m pytest -q tests/demos/test_import_fastai.py
+	REQUIRE_FASTAI=1 $(BIN)/python -m pytest -q tests/training/test_import_fastai.py
 
 # The quick loop while editing: everything not marked slow (no training runs, site builds,
 # browsers or servers), in about a minute on 2 cores.

@@ -7,7 +7,7 @@
 
 One image per request, on the CPU, the same weights on every side. With fastai, a
 `vision_learner(arch, pretrained=False)` is built on a small generated data set,
-`learn.export()`-ed, and imported into a bundle with `python -m demos import-fastai`, so
+`learn.export()`-ed, and imported into a bundle with `python -m training import-fastai`, so
 the bundle's model.onnx is that Learner's network. No weights are downloaded: the body keeps
 its random initialisation (seeded), frozen, and only fastai's head is trained, for --epochs (3)
 on easy colour classes, with BatchNorm's running statistics averaged over every batch (so
@@ -351,7 +351,7 @@ def run_command(command: list[str], what: str) -> None:
 
 
 def fastai_bundle(args, data: Path, work: Path) -> tuple[Path, Path, dict]:
-    """vision_learner -> learn.export() -> `python -m demos import-fastai`: (export, bundle,
+    """vision_learner -> learn.export() -> `python -m training import-fastai`: (export, bundle,
     the Learner's split: {"train": [paths], "valid": [paths]})."""
     import torch
 
@@ -401,7 +401,7 @@ def fastai_bundle(args, data: Path, work: Path) -> tuple[Path, Path, dict]:
         [
             sys.executable,
             "-m",
-            "demos",
+            "training",
             "import-fastai",
             str(export),
             "--name",
@@ -410,7 +410,7 @@ def fastai_bundle(args, data: Path, work: Path) -> tuple[Path, Path, dict]:
             "--models",
             str(work / "models"),
         ],
-        "python -m demos import-fastai",
+        "python -m training import-fastai",
     )
     split = {
         "train": [Path(p) for p in dls.train_ds.items],

@@ -17,8 +17,9 @@ COMMANDS = {
     "serve": "demos.serve",
     "space": "demos.space",
     "deploy": "demos.deploy",
-    "import-fastai": "demos.fastai_import",
 }
+# Commands that moved to another package: the old spelling says where.
+MOVED = {"import-fastai": "python -m training import-fastai"}
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -70,6 +71,14 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in MOVED:
+        print(
+            f"error: `python -m demos {argv[0]}` is now `{MOVED[argv[0]]}`, with the same "
+            "options (demos only reads bundles; what writes one lives in training).",
+            file=sys.stderr,
+        )
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

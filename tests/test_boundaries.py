@@ -4,7 +4,8 @@
 - demos never imports training: it only reads bundles;
 - training never imports demos or blog;
 - the Space's runtime (demos/runtime.py, copied into Space folders) imports nothing from this
-  repository, and no torch at all.
+  repository, and no torch at all;
+- everything that writes a bundle lives in training: demos never saves weights or exports ONNX.
 """
 
 from __future__ import annotations
@@ -83,3 +84,43 @@ def test_the_checker_sees_imports(tmp_path):
     module.write_text("import os\n\ndef f():\n    from torch import nn\n    import demos.runtime\n")
     assert imports(module) == {"os": 1, "torch": 4, "demos": 5}
     assert imports(module, top_level_only=True) == {"os": 1}
+
+
+# What writing a bundle calls: safetensors' savers and torch's ONNX exporter.
+BUNDLE_WRITERS = {"save_file", "save_model", "export"}
+
+
+def writer_calls(path: Path) -> list[str]:
+    """`name:line` of each call to a bundle writer: save_file(...), safetensors.torch.save_file
+    (...), torch.onnx.export(...) (an `export` attribute of something named onnx)."""
+    tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in BUNDLE_WRITERS - {"export"}:
+            found.append(f"{func.id}:{node.lineno}")
+        elif isinstance(func, ast.Attribute) and func.attr in BUNDLE_WRITERS:
+            owner = func.value
+            name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+            if func.attr != "export" or name == "onnx":
+                found.append(f"{func.attr}:{node.lineno}")
+    return found
+
+
+def test_only_training_writes_bundles(tmp_path):
+    writers = {
+        str(path.relative_to(ROOT)): calls
+        for path in modules("demos")
+        if (calls := writer_calls(path))
+    }
+    assert not writers, f"demos must only read bundles; these write weights or ONNX: {writers}"
+    # The check sees the calls training makes.
+    assert writer_calls(ROOT / "training" / "bundle.py")
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import torch\nfrom safetensors.torch import save_file\n"
+        "save_file({}, 'a')\ntorch.onnx.export(m, x, 'b')\nresult.export()\n"
+    )
+    assert writer_calls(module) == ["save_file:3", "export:4"]

@@ -9,11 +9,9 @@ that leaves the previous bundle as it was.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import re
 import shutil
-import tempfile
 import warnings
 from datetime import UTC, datetime
 from importlib import metadata
@@ -25,6 +23,7 @@ import torchvision
 from safetensors.torch import load_file, save_file
 
 from . import quantize, report
+from .files import staged_folder
 from .images import IMAGENET_MEAN, IMAGENET_STD, open_rgb
 from .models import architecture, simple_cnn
 
@@ -32,6 +31,9 @@ FORMAT = "model-bundle/1"
 OPSET = 17
 TOLERANCE = 1e-4  # the largest allowed difference between torch and ONNX probabilities
 WEB_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif"}
+# A bundle's name becomes a folder, a URL path (/NAME/) and a Space name; demos/bundles.py
+# reads bundles with the same rule (tests/demos/test_contract_agreement.py).
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 class ExportError(Exception):
@@ -45,7 +47,9 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def versions() -> dict:
+def versions(*extra: str) -> dict:
+    """model.json's `versions`: what wrote the bundle, and what its readers pin. `extra`
+    names further distributions (the fastai import adds "fastai")."""
     return {
         "python": platform.python_version(),
         "torch": _version("torch"),
@@ -56,6 +60,7 @@ def versions() -> dict:
         # What the Space's requirements pin too: the preprocessing runs on these.
         "numpy": _version("numpy"),
         "pillow": _version("Pillow"),
+        **{name.lower(): _version(name) for name in extra},
     }
 
 
@@ -66,9 +71,14 @@ def rebuild(spec: dict) -> torch.nn.Module:
     return torchvision.models.get_model(spec["name"], weights=None, num_classes=spec["num_classes"])
 
 
-def write_weights(model: torch.nn.Module, spec: dict, path: Path) -> None:
+def write_weights(model: torch.nn.Module, path: Path, spec: dict | None = None) -> None:
+    """The weights as safetensors. With `spec` (model.json's architecture), they are checked
+    to load into the network a reader builds from it; a network no reader can rebuild (a
+    fastai body and head) has none, and its ONNX graph carries it instead."""
     state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
     save_file(state, str(path), metadata={"format": "pt"})
+    if spec is None:
+        return
     # The demos' way back: the same keys and shapes must load into a freshly built network.
     try:
         rebuild(spec).load_state_dict(load_file(str(path)), strict=True)
@@ -78,8 +88,15 @@ def write_weights(model: torch.nn.Module, spec: dict, path: Path) -> None:
         ) from None
 
 
-def write_onnx(model: torch.nn.Module, sample: torch.Tensor, path: Path) -> float:
-    """Export with a dynamic batch axis; returns the largest probability gap to torch."""
+def write_onnx(
+    model: torch.nn.Module, sample: torch.Tensor, path: Path, num_classes: int | None = None
+) -> float:
+    """Export with a dynamic batch axis; returns the largest probability gap to torch.
+
+    The export is refused (ExportError) when the network's output isn't [batch,
+    num_classes] or ONNX Runtime's probabilities on `sample` differ from torch's by more
+    than TOLERANCE.
+    """
     import onnxruntime
 
     model = model.eval()
@@ -97,18 +114,28 @@ def write_onnx(model: torch.nn.Module, sample: torch.Tensor, path: Path) -> floa
             dynamo=False,
             dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
         )
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     with torch.no_grad():
-        expected = model(sample).softmax(1).numpy()
+        expected = model(sample)
+    if num_classes is not None and tuple(expected.shape) != (len(sample), num_classes):
+        raise ExportError(
+            f"{path}: the network outputs shape {list(expected.shape)}, expected "
+            f"[batch, {num_classes}] (one logit per label); the bundle was not written."
+        )
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     logits = session.run(["logits"], {"image": sample.numpy()})[0]
     got = torch.from_numpy(logits).softmax(1).numpy()
-    gap = float(np.abs(got - expected).max())
+    gap = float(np.abs(got - expected.softmax(1).numpy()).max())
     if gap > TOLERANCE:
         raise ExportError(
             f"{path}: ONNX Runtime's probabilities differ from torch's by {gap:.2e} "
-            f"(more than {TOLERANCE}); the bundle was not written."
+            f"(more than {TOLERANCE}): the network uses an operation ONNX can't express "
+            "faithfully; the bundle was not written."
         )
     return gap
+
+
+def write_model_json(meta: dict, folder: Path) -> None:
+    (folder / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 
 def _safe(label: str) -> str:
@@ -208,37 +235,13 @@ def export(result, output: str | Path | None = None) -> Path:
             f"{final} exists and is not a model bundle (no model.json); "
             "choose another --output or empty that folder."
         )
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-    try:
+    with staged_folder(final) as tmp:
         spec = architecture(result.config, len(result.labels))
         model = result.model.to("cpu").eval()
-        write_weights(model, spec, tmp / "model.safetensors")
-        write_onnx(model, _sample_batch(result), tmp / "model.onnx")
+        write_weights(model, tmp / "model.safetensors", spec)
+        write_onnx(model, _sample_batch(result), tmp / "model.onnx", len(result.labels))
         int8 = write_int8(result, tmp) if result.config.int8 else None
         examples = write_examples(result, tmp / "examples", result.config.examples_per_class)
         report.write(result, tmp / "report", int8)
-        content = json.dumps(model_json(result, examples, int8), indent=2) + "\n"
-        (tmp / "model.json").write_text(content)
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; a bundle is meant to be shared
-        _swap(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        write_model_json(model_json(result, examples, int8), tmp)
     return final
-
-
-def _swap(tmp: Path, final: Path) -> None:
-    """Put `tmp` where `final` is; the old bundle is removed only once the new one is there."""
-    if not final.exists():
-        tmp.rename(final)
-        return
-    old = final.parent / f".{final.name}.old-{os.getpid()}"
-    shutil.rmtree(old, ignore_errors=True)
-    final.rename(old)
-    try:
-        tmp.rename(final)
-    except BaseException:
-        old.rename(final)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

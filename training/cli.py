@@ -8,6 +8,7 @@ import json
 import sys
 
 from . import recipes
+from .bundle import ExportError
 from .config import Config, field_help
 
 EPILOG = """examples:
@@ -15,6 +16,7 @@ EPILOG = """examples:
   python -m training pets                        # downloads Oxford-IIIT Pets, resnet34
   python -m training folder data/bears --epochs 4
   python -m training csv labels.csv --arch resnet18 --no-pretrained
+  python -m training import-fastai bears/export.pkl --trust   # a fastai learn.export() file
 Each recipe's --help shows its own defaults: python -m training digits --help"""
 
 RECIPE_HELP = {
@@ -79,12 +81,43 @@ def parser() -> argparse.ArgumentParser:
                 "path", metavar="FILE" if name == "csv" else "PATH", help=RECIPE_HELP[name]
             )
         _add_options(p, defaults, positional)
+    _add_import_fastai(sub)
     return top
+
+
+IMPORT_FASTAI = "import-fastai"
+
+
+def _add_import_fastai(sub) -> None:
+    """`import-fastai FILE`: not a recipe, but the other way a bundle is made (no training)."""
+    from . import fastai_import
+
+    summary, _, description = (fastai_import.__doc__ or "").strip().partition("\n")
+    p = sub.add_parser(
+        IMPORT_FASTAI,
+        help="a fastai learn.export() file (export.pkl) as a bundle, without training",
+        description=f"{summary}\n{description}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fastai_import.add_arguments(p)
+
+
+def _import_fastai(args: argparse.Namespace) -> int:
+    from .fastai_import import FastaiImportError, run
+
+    try:
+        return run(args)
+    except (FastaiImportError, ExportError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = vars(parser().parse_args(argv))
+    namespace = parser().parse_args(argv)
+    if namespace.recipe == IMPORT_FASTAI:
+        return _import_fastai(namespace)
+    args = vars(namespace)
     name = args.pop("recipe")
     if args["arch"] == "simple_cnn":
         args["pretrained"] = False  # a from-scratch network: there are no weights to download
@@ -96,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             "--schedule fine_tune to insist)."
         )
         args["schedule"] = "one_cycle"
-    from . import ExportError, WeightsUnavailable, export, train
+    from . import WeightsUnavailable, export, train
     from .data import DataError
 
     try:

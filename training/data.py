@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
+from .files import staged_folder
 from .images import BadImage, open_rgb, resize
 
 IMAGE_EXTENSIONS = {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
@@ -238,24 +238,15 @@ def decode_all(
 
 
 def _write_cache(cache: Path, images: np.ndarray, meta: dict) -> None:
-    """Write a cache entry in a temporary folder and rename it into place, so a reader never
-    sees half of one: the processes of a torchrun job (or two runs at once) may all write the
-    same entry; the first rename wins and the others' copies are dropped."""
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{cache.name}-", dir=cache.parent))
-    try:
+    """Write a cache entry whole or not at all (files.staged_folder): the processes of a
+    torchrun job (or two runs at once) may all write the same entry; the first to finish
+    wins and the others' copies are dropped."""
+    with staged_folder(cache, keep_existing=True) as tmp:
         np.save(tmp / "images.npy", images)
         (tmp / "meta.json").write_text(json.dumps(meta))
         (tmp / "done").write_text("")
         if cache.exists() and not (cache / "done").exists():
             shutil.rmtree(cache, ignore_errors=True)  # left half-written by an older version
-        try:
-            os.replace(tmp, cache)
-        except OSError:  # another process finished the same entry first
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def load(

@@ -59,3 +59,11 @@ def test_library_errors_become_one_line_and_status_2(monkeypatch, capsys):
     monkeypatch.setattr(cli, "load_commands", lambda: {"fail": module})
     assert cli.main(["fail"]) == 2
     assert capsys.readouterr().err == "error: models/x/model.json: field 'format' is wrong\n"
+
+
+def test_a_command_that_moved_says_where(capsys):
+    # The fastai import writes a bundle, so it lives in training now.
+    assert cli.main(["import-fastai", "bears/export.pkl", "--trust"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: `python -m demos import-fastai` is now ")
+    assert "`python -m training import-fastai`, with the same options" in err

@@ -38,3 +38,10 @@ def test_same_array_as_training(resize, size, valid_images, tmp_path):
         theirs = images.preprocess(path, size, resize, MEAN, STD)
         assert ours.dtype == theirs.dtype == np.float32
         assert np.array_equal(ours, theirs), path.name
+
+
+def test_bundle_names_follow_one_rule():
+    from demos.bundles import NAME_PATTERN
+    from training.bundle import NAME_PATTERN as TRAINING_NAME_PATTERN
+
+    assert NAME_PATTERN.pattern == TRAINING_NAME_PATTERN.pattern
