@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from demos import files
 from demos import space as space_folder
 from demos.errors import DemosError
 
@@ -422,17 +422,7 @@ def record(registry: Path, name: str, space: str, url: str, app_url: str) -> Pat
         if not isinstance(entries, dict):
             raise DeployError(f"{path} must hold a JSON object of demos; fix or delete it.")
     entries[name] = {"space": space, "url": url, "app_url": app_url}
-    registry.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{REGISTRY_FILE}-", dir=registry)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            json.dump(dict(sorted(entries.items())), file, indent=2)
-            file.write("\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    files.write_text(path, json.dumps(dict(sorted(entries.items())), indent=2) + "\n")
     return path
 
 

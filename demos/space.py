@@ -20,16 +20,14 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import os
 import re
 import shutil
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from demos.errors import DemosError
+from demos.files import staged_folder
 
 DEFAULT_MODELS = Path("models")
 HARDWARE_CHOICES = ("cpu-basic", "zero-a10g")
@@ -158,7 +156,7 @@ def build_space(
 
     requirements = _requirements(meta)
     python = space_python(requirements, str(bundle / "model.json"))
-    with _staged(out) as staging:
+    with staged_folder(out) as staging:
         _copy_model_files(bundle, meta, staging)
         shutil.copy2(RUNTIME_SOURCE, staging / "runtime.py")
         (staging / "app.py").write_text(app_source(meta), encoding="utf-8")
@@ -209,7 +207,7 @@ def build_static_space(
     ort = _runtime_folder(node_modules)
     out = Path(out)
     _check_out(out, bundle)
-    with _staged(out) as staging:
+    with staged_folder(out) as staging:
         shutil.copy2(bundle / "model.json", staging / "model.json")
         shutil.copy2(bundle / model_file, staging / model_file)
         _copy_examples(bundle, meta, staging)
@@ -379,21 +377,6 @@ def _copy_examples(bundle: Path, meta: dict, staging: Path) -> None:
         shutil.copy2(bundle / relative, target)
 
 
-@contextmanager
-def _staged(out: Path):
-    """A temporary folder beside `out` to write into; it replaces `out` when the block ends
-    without an error, and is removed otherwise."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
-        yield staging
-        staging.chmod(0o755)  # mkdtemp makes it 0700; a Space folder is ordinary content
-        replace_folder(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def _make_readable(folder: Path) -> None:
     """Files 0644 and folders 0755: readable by everyone, writable by the owner only."""
     for path in folder.rglob("*"):
@@ -402,22 +385,6 @@ def _make_readable(folder: Path) -> None:
 
 def _listing(folder: Path) -> tuple[str, ...]:
     return tuple(sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()))
-
-
-def replace_folder(staging: Path, out: Path) -> None:
-    """Swap `staging` into `out`: the old folder is moved aside first, put back if the swap
-    fails, and removed after; readers never see a half-written folder."""
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    old = out.with_name(f".{out.name}-old-{os.getpid()}")
-    os.replace(out, old)
-    try:
-        os.replace(staging, out)
-    except BaseException:
-        os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _installed(distribution: str) -> str | None:

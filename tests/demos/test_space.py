@@ -572,7 +572,7 @@ def test_a_git_clone_is_never_replaced(tmp_path, tiny_bundle):
 
 
 def test_replace_folder_puts_the_old_one_back_when_the_swap_fails(tmp_path, monkeypatch):
-    from demos import space
+    from demos import files
 
     out, staging = tmp_path / "out", tmp_path / "staging"
     out.mkdir()
@@ -586,8 +586,8 @@ def test_replace_folder_puts_the_old_one_back_when_the_swap_fails(tmp_path, monk
             raise OSError("disk full")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(space.os, "replace", flaky)
+    monkeypatch.setattr(files.os, "replace", flaky)
     with pytest.raises(OSError, match="disk full"):
-        space.replace_folder(staging, out)
+        files.replace_folder(staging, out)
     assert (out / "keep.txt").read_text() == "previous"
     assert not list(tmp_path.glob(".out-old-*"))
