@@ -106,31 +106,56 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
     # Runs before Material's blog plugin (priority -50), which must find the posts as files.
     @event_priority(0)
     def _convert_posts(self, files: Files, /, *, config: MkDocsConfig) -> Files:
-        assert self.cache is not None  # set in on_config, which MkDocs runs before this
-        target = _material_posts_dir(config)
+        """Add every post, and what the posts link to, to the files MkDocs builds."""
+        self._forget_posts()
+        errors = self._add_demos(files, config)
+        sources = self._post_sources()
+        self._convert_changed(sources)
+        seen: dict[tuple[str, str], Path] = {}  # addresses taken so far, for check_post
+        for source in sources:
+            if source.suffix in POST_SUFFIXES:
+                errors.extend(self._add_post(files, config, source, seen))
+            else:
+                self._add_companion(files, config, source)
+        self._add_rich_scripts(files, config)
+        self._report(errors)
+        return files
+
+    def _forget_posts(self) -> None:
+        """Start from nothing: under `mkdocs serve` every rebuild reads the posts again."""
         self.posts.clear()
         self.sources.clear()
         self.aliases.clear()
         self.hidden = []
         self.requires.clear()
-        errors: list[PostError | str] = []
+        self.rich_kinds = set()
+
+    def _add_demos(self, files: Files, config: MkDocsConfig) -> list[PostError | str]:
+        """The bundles' demo pages and assets, and the Demos page; the problems found."""
         self.demos = DemoIndex(
             self.root / self.config.models_dir,
             self.root / self.config.demos_registry,
             os.environ.get("DEMOS_URL") or self.config.demos_url,
         )
-        errors.extend(self.demos.problems)
+        errors: list[PostError | str] = list(self.demos.problems)
         for uri, path in self.demos.published_assets().items():
             _add(files, File.generated(config, uri, abs_src_path=str(path)))
         errors.extend(self._add_demo_pages(files, config))
         if files.get_file_from_path("demos.md") is None:
             files.append(File.generated(config, "demos.md", content=self.demos.page()))
-        seen: dict[tuple[str, str], Path] = {}
-        sources = [
+        return errors
+
+    def _post_sources(self) -> list[Path]:
+        """Every file under posts/ that is published: posts, and the files beside them."""
+        return [
             s
             for s in sorted(self.posts_dir.rglob("*"))
             if s.is_file() and not skipped(s.relative_to(self.posts_dir))
         ]
+
+    def _convert_changed(self, sources: list[Path]) -> None:
+        """Convert new and edited posts in parallel, before they are added one by one."""
+        assert self.cache is not None  # set in on_config, which MkDocs runs before on_files
         started = time.perf_counter()
         workers = self.cache.convert_missing([s for s in sources if s.suffix in POST_SUFFIXES])
         if workers:
@@ -138,67 +163,76 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
                 f"notebook-posts: converted new and edited posts on {workers} processes "
                 f"in {time.perf_counter() - started:.1f} s"
             )
-        self.rich_kinds = set()
-        for source in sources:
-            rel = source.relative_to(self.posts_dir).as_posix()
-            if source.suffix not in POST_SUFFIXES:
-                # Images and data next to the posts keep their relative links working.
-                _add(files, File.generated(config, f"{target}/{rel}", abs_src_path=str(source)))
-                continue
-            try:
-                post = self.cache.get(source)
-                for note in post.front.notes:
-                    log.info(f"notebook-posts: {_display(source)}: {note}")
-                # Model reports are checked where they are rendered (on_page_markdown).
-                check_post(source, post, seen, self.demos, reports=False)
-            except PostError as err:
-                errors.extend(each_error(err))
-                if self.is_serve:
-                    # Show the problem where the post would be, and keep the server running.
-                    log.error(str(err))
-                    # Material's blog plugin reads posts from disk, so the page is a file.
-                    page = self.cache.root / "errors" / f"{source.stem}.md"
-                    page.parent.mkdir(parents=True, exist_ok=True)
-                    page.write_text(self._error_page(source, err), "utf-8")
-                    self.cache.used.add("errors")
-                    _add(
-                        files,
-                        File.generated(
-                            config, f"{target}/{source.stem}.md", abs_src_path=str(page)
-                        ),
-                    )
-                continue
-            page_uri = posixpath.join(target, posixpath.dirname(rel), f"{source.stem}.md")
-            file = File.generated(config, page_uri, abs_src_path=str(post.page))
-            if post.front.hidden and not post.front.draft:
-                # Added after Material's blog plugin has collected its posts (see
-                # _fix_asset_paths), so it is a page of its own that no list shows.
-                self.hidden.append((file, post.front))
-            else:
-                _add(files, file)
-            self.posts[source] = file
-            self.sources[file.src_uri] = source
-            self.rich_kinds.update(post.front.requires)
-            self.requires[file.src_uri] = post.front.requires
-            self.aliases[source] = list(post.front.aliases)
-            if self.config.fastpages_redirects:
-                self.aliases[source].append(fastpages_url(post.front, source))
-            folder = posixpath.join(target, posixpath.dirname(rel))
-            for name, path in post.assets.items():
-                _add(
-                    files,
-                    File.generated(config, posixpath.join(folder, name), abs_src_path=str(path)),
-                )
-        self._add_rich_scripts(files, config)
+
+    def _add_companion(self, files: Files, config: MkDocsConfig, source: Path) -> None:
+        """Images and data next to the posts, so the posts' relative links keep working."""
+        rel = source.relative_to(self.posts_dir).as_posix()
+        target = _material_posts_dir(config)
+        _add(files, File.generated(config, f"{target}/{rel}", abs_src_path=str(source)))
+
+    def _add_post(
+        self, files: Files, config: MkDocsConfig, source: Path, seen: dict
+    ) -> list[PostError | str]:
+        """One post's page and assets, where Material's blog plugin looks; its problems."""
+        assert self.cache is not None
+        try:
+            post = self.cache.get(source)
+            for note in post.front.notes:
+                log.info(f"notebook-posts: {_display(source)}: {note}")
+            # Model reports are checked where they are rendered (on_page_markdown).
+            check_post(source, post, seen, self.demos, reports=False)
+        except PostError as err:
+            if self.is_serve:
+                self._add_error_page(files, config, source, err)
+            return list(each_error(err))
+        target = _material_posts_dir(config)
+        rel = source.relative_to(self.posts_dir).as_posix()
+        folder = posixpath.join(target, posixpath.dirname(rel))
+        file = File.generated(
+            config, posixpath.join(folder, f"{source.stem}.md"), abs_src_path=str(post.page)
+        )
+        if post.front.hidden and not post.front.draft:
+            # Added after Material's blog plugin has collected its posts (see
+            # _fix_asset_paths), so it is a page of its own that no list shows.
+            self.hidden.append((file, post.front))
+        else:
+            _add(files, file)
+        self.posts[source] = file
+        self.sources[file.src_uri] = source
+        self.rich_kinds.update(post.front.requires)
+        self.requires[file.src_uri] = post.front.requires
+        self.aliases[source] = list(post.front.aliases)
+        if self.config.fastpages_redirects:
+            self.aliases[source].append(fastpages_url(post.front, source))
+        for name, path in post.assets.items():
+            _add(
+                files, File.generated(config, posixpath.join(folder, name), abs_src_path=str(path))
+            )
+        return []
+
+    def _add_error_page(
+        self, files: Files, config: MkDocsConfig, source: Path, err: PostError
+    ) -> None:
+        """Under `mkdocs serve`: show the problem where the post would be, and keep serving."""
+        assert self.cache is not None
+        log.error(str(err))
+        # Material's blog plugin reads posts from disk, so the page is a file.
+        page = self.cache.root / "errors" / f"{source.stem}.md"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text(self._error_page(source, err), "utf-8")
+        self.cache.used.add("errors")
+        target = _material_posts_dir(config)
+        _add(files, File.generated(config, f"{target}/{source.stem}.md", abs_src_path=str(page)))
+
+    def _report(self, errors: list[PostError | str]) -> None:
         if not self.is_serve:
             # Reported when the build ends (on_post_build), so that MkDocs' own checks of the
             # other pages (links outside the posts) come in the same run.
             self.build_errors = list(errors)
-            return files
+            return
         for problem in errors:
             if isinstance(problem, str):  # post errors were logged where they were found
                 log.error(problem)
-        return files
 
     # Runs after Material's blog plugin (priority -50), to mend what it does to asset paths.
     @event_priority(-100)
