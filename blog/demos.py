@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import PostError
+from .fences import code_lines
 
 # {{ model_report("digits") }} on a line of its own, in a post or a page.
 REPORT = re.compile(
@@ -403,15 +404,11 @@ def render_page(template: str, meta: dict, config: dict, assets: str) -> str:
 
 def replace_reports(markdown: str, render) -> str:
     """Replace each model_report line outside fenced code with `render(match)`."""
-    out, fence = [], None
-    for line in markdown.split("\n"):
-        marker = line.strip()[:3]
-        if marker in ("```", "~~~"):
-            fence = None if fence == marker else (fence or marker)
-        if fence is None:
-            line = REPORT.sub(render, line)
-        out.append(line)
-    return "\n".join(out)
+    lines = markdown.split("\n")
+    return "\n".join(
+        line if code else REPORT.sub(render, line)
+        for line, code in zip(lines, code_lines(lines), strict=True)
+    )
 
 
 def _md(text: str) -> str:
