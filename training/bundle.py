@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision
 from safetensors.torch import load_file, save_file
 
 from . import quantize, report
@@ -68,6 +67,8 @@ def rebuild(spec: dict) -> torch.nn.Module:
     """The network as a reader of model.json builds it, without any training code paths."""
     if spec["name"] == "simple_cnn":
         return simple_cnn(spec["widths"], spec["num_classes"])
+    import torchvision  # only for torchvision networks; importing it costs a second
+
     return torchvision.models.get_model(spec["name"], weights=None, num_classes=spec["num_classes"])
 
 

@@ -9,7 +9,6 @@ exactly that module's keys, and no pretrained-model surgery has to be remembered
 from __future__ import annotations
 
 import torch
-import torchvision
 from torch import nn
 
 NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
@@ -54,6 +53,8 @@ def build(
     torch.manual_seed(seed)
     if arch == "simple_cnn":
         return simple_cnn(widths or [32, 64, 128], num_classes)
+    import torchvision  # here, not at import: it costs a second (digits never needs it)
+
     available = torchvision.models.list_models(module=torchvision.models)
     if arch not in available:
         close = [a for a in available if arch.split("_")[0] in a][:8]
