@@ -6,12 +6,19 @@ where tests/blog/ would shadow the blog package.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs a pytest process per core: each (and what it starts) computes on one
+    # thread, instead of every process spinning up a thread per core (torch's default), which
+    # left the cores switching between threads. Set before any test module imports torch.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 TEMPLATE_PARTS = ("mkdocs.yml", "site", "posts", "models", "scripts", ".gitignore")
 
 
@@ -45,16 +52,35 @@ def copy_template(root: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def digits_bundle(tmp_path_factory) -> Path:
-    """The digits sample, trained once per test session as a user would (`python -m training
-    digits`), on scikit-learn's images written to a temporary folder. Tests must not change it."""
+    """The digits sample, trained once per test run as a user would (`python -m training
+    digits`), on scikit-learn's images written to a temporary folder. Tests must not change it.
+
+    Under pytest-xdist (`make test` runs the suite on a process per core) the workers share
+    one copy: the first to get here trains it while holding a lock, the others wait and reuse
+    it.
+    """
+    import fcntl
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    root = base / "digits-sample"
+    out = root / "models" / "digits"
+    with open(base / "digits-sample.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "model.json").is_file():
+            _train_digits(root, out)
+    return out
+
+
+def _train_digits(root: Path, out: Path) -> None:
     import subprocess
     import sys
 
     from training.recipes.digits import write_images
 
-    root = tmp_path_factory.mktemp("digits-sample")
+    shutil.rmtree(root, ignore_errors=True)  # a worker that failed half-way
     data = write_images(root / "data" / "digits").parent
-    out = root / "models" / "digits"
     done = subprocess.run(
         [
             sys.executable,
@@ -75,4 +101,12 @@ def digits_bundle(tmp_path_factory) -> Path:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     (root / "train-stdout.txt").write_text(done.stdout)  # the progress table, for its test
-    return out
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle, which it keeps within groups
+def pytest_collection_modifyitems(config, items):
+    """Test files with slow tests run first. pytest-xdist hands out whole files in this order,
+    so the long ones start while there is other work to run beside them, and the run doesn't
+    end with one process finishing a long file while the others wait."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # a stable sort
