@@ -61,7 +61,7 @@ def wait_ready(process: subprocess.Popen, log: Path, seconds: float = 600) -> st
             return text
         if process.poll() is not None:
             raise AssertionError(f"preview exited with {process.returncode}:\n{text[-3000:]}")
-        time.sleep(1)
+        time.sleep(0.2)
     raise AssertionError(f"preview not ready in {seconds} s:\n{log.read_text()[-3000:]}")
 
 
