@@ -1,4 +1,5 @@
-"""demos/files.py: Space folders and demos.json are replaced whole or not at all."""
+"""demos/files.py: demos.json is replaced whole or not at all (the staged folders are checked
+with training's in tests/test_staged_folders.py)."""
 
 from __future__ import annotations
 
@@ -28,19 +29,3 @@ def test_an_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
         files.write_text(path, "new")
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demos.json"]
-
-
-def _write_then_fail(out):
-    with files.staged_folder(out) as staging:
-        (staging / "app.py").write_text("new")
-        raise ValueError("bad bundle")
-
-
-def test_a_staged_folder_is_dropped_on_error(tmp_path):
-    out = tmp_path / "space"
-    out.mkdir()
-    (out / "app.py").write_text("old")
-    with pytest.raises(ValueError, match="bad bundle"):
-        _write_then_fail(out)
-    assert (out / "app.py").read_text() == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["space"]

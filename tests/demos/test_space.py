@@ -569,25 +569,3 @@ def test_a_git_clone_is_never_replaced(tmp_path, tiny_bundle):
     with pytest.raises(SpaceError, match="git clone"):
         build_space(tiny_bundle.name, out, models=tiny_bundle.parent)
     assert (out / ".git" / "HEAD").is_file()
-
-
-def test_replace_folder_puts_the_old_one_back_when_the_swap_fails(tmp_path, monkeypatch):
-    from demos import files
-
-    out, staging = tmp_path / "out", tmp_path / "staging"
-    out.mkdir()
-    (out / "keep.txt").write_text("previous")
-    staging.mkdir()
-    real_replace, calls = os.replace, []
-
-    def flaky(src, dst):
-        calls.append(src)
-        if Path(src) == staging:
-            raise OSError("disk full")
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(files.os, "replace", flaky)
-    with pytest.raises(OSError, match="disk full"):
-        files.replace_folder(staging, out)
-    assert (out / "keep.txt").read_text() == "previous"
-    assert not list(tmp_path.glob(".out-old-*"))
