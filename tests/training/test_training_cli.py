@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -108,9 +109,18 @@ def test_unknown_recipe_suggests_the_closest():
         recipes.config("digit")
 
 
-def test_offline_pretrained_weights_suggest_no_pretrained(tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def offline(monkeypatch):
+    """This process behind the unreachable proxy, for one test. urllib builds its shared opener
+    (with the proxies of that moment) on the first urlopen and keeps it: a fresh one is used
+    here and the previous one put back, so later tests in this process aren't offline too."""
     for key, value in OFFLINE.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setattr(urllib.request, "_opener", None)
+
+
+@pytest.mark.usefixtures("offline")
+def test_offline_pretrained_weights_suggest_no_pretrained(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no cached weights either
     root = make_folder_dataset(tmp_path / "d", per_label=5)
     assert (
@@ -122,9 +132,8 @@ def test_offline_pretrained_weights_suggest_no_pretrained(tmp_path, monkeypatch,
     assert "--no-pretrained" in err
 
 
-def test_pets_offline_says_to_use_path(tmp_path, monkeypatch, capsys):
-    for key, value in OFFLINE.items():
-        monkeypatch.setenv(key, value)
+@pytest.mark.usefixtures("offline")
+def test_pets_offline_says_to_use_path(tmp_path, capsys):
     assert cli.main(["pets", "--data-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "could not download" in err and "--path" in err
