@@ -50,7 +50,7 @@ test-fastai:
 	REQUIRE_FASTAI=1 $(BIN)/python -m pytest -q tests/training/test_import_fastai.py
 
 # The quick loop while editing: everything not marked slow (no training runs, site builds,
-# browsers or servers), in about a minute on 2 cores.
+# browsers or servers), in about 40 s on 2 cores.
 test-fast: $(INSTALLED) node_modules/.package-lock.json
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not slow"
 
