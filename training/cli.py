@@ -97,9 +97,15 @@ def _add_import_fastai(sub) -> None:
         IMPORT_FASTAI,
         help="a fastai learn.export() file (export.pkl) as a bundle, without training",
         description=f"{summary}\n{description}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_RawWithDefaults,
     )
     fastai_import.add_arguments(p)
+
+
+class _RawWithDefaults(
+    argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter
+):
+    """The module docstring's example block as written, and every option's default."""
 
 
 def _import_fastai(args: argparse.Namespace) -> int:
@@ -110,6 +116,9 @@ def _import_fastai(args: argparse.Namespace) -> int:
     except (FastaiImportError, ExportError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nstopped: no bundle was written (an earlier one is as it was)", file=sys.stderr)
+        return 130
 
 
 def main(argv: list[str] | None = None) -> int:

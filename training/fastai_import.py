@@ -39,6 +39,7 @@ from .bundle import (
     NAME_PATTERN,
     OPSET,
     ExportError,
+    in_bundle,
     versions,
     write_model_json,
     write_onnx,
@@ -526,7 +527,7 @@ def write_bundle(learn, meta: dict, folder: Path, *, examples=(), valid=None, ec
     """
     import torch
 
-    with staged_folder(folder) as staging:
+    with in_bundle(folder), staged_folder(folder) as staging:
         model = learn.model.cpu().eval()
         # No architecture a reader could rebuild: the ONNX graph carries fastai's network.
         write_weights(model, staging / "model.safetensors")

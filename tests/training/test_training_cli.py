@@ -334,3 +334,15 @@ def test_no_pretrained_switches_to_one_cycle_unless_asked(tmp_path, capsys):
     meta = json.loads((tmp_path / "a" / "model.json").read_text())
     assert meta["recipe"]["schedule"] == "one_cycle"
     assert meta["recipe"]["pretrained"] is False  # simple_cnn has no pretrained weights
+
+
+def test_ctrl_c_during_import_fastai_is_one_line(monkeypatch, capsys):
+    from training import fastai_import
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fastai_import, "run", interrupted)
+    assert cli.main(["import-fastai", "bears/export.pkl", "--trust"]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "stopped: no bundle was written (an earlier one is as it was)"

@@ -4,7 +4,6 @@ and an export that never damages the previous bundle."""
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 import onnxruntime
@@ -153,11 +152,26 @@ def test_failed_onnx_check_keeps_the_previous_bundle(trained, monkeypatch):
     training.export(result, target)
     before = _snapshot(target)
     monkeypatch.setattr(export_mod, "TOLERANCE", -1.0)  # no difference can pass now
-    with pytest.raises(
-        training.ExportError, match=re.escape("model.onnx: ONNX Runtime's probabilities")
-    ):
+    with pytest.raises(training.ExportError) as error:
         training.export(result, target)
+    # The bundle's own folder, not the staging folder that is gone by now.
+    assert str(error.value).startswith(f"{target}/model.onnx: ONNX Runtime's probabilities")
     assert _snapshot(target) == before
+
+
+def test_onnx_logits_are_checked_where_probabilities_cannot_tell(trained, monkeypatch):
+    """A constant added to every logit leaves the probabilities exactly as they were."""
+    result, tmp = trained
+    real_run = onnxruntime.InferenceSession.run
+
+    def shifted(self, *args, **kwargs):
+        outputs = real_run(self, *args, **kwargs)
+        return [outputs[0] + 0.5, *outputs[1:]]
+
+    monkeypatch.setattr(onnxruntime.InferenceSession, "run", shifted)
+    with pytest.raises(training.ExportError, match=r"its logits by 5\.00e-01"):
+        training.export(result, tmp / "models" / "shifted")
+    assert not (tmp / "models" / "shifted").exists()
 
 
 def test_refuses_to_replace_a_folder_that_is_not_a_bundle(trained):
