@@ -35,13 +35,14 @@ browser-files:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory node_modules/.package-lock.json || echo "npm ci failed: the in-browser demos need it; widgets and charts will use a CDN"; else echo "npm not found (install Node.js): the in-browser demos need it; widgets and charts will use a CDN"; fi
 
 # The whole suite on a process per core (pytest-xdist; a test file stays on one process, so
-# its module fixtures are made once), then the 15 slowest tests (where the time goes).
+# its module fixtures are made once), each computing on one thread (set before numpy or torch
+# load), then the 15 slowest tests (where the time goes).
 PYTEST_PARALLEL = -n auto --dist loadfile
 test: $(INSTALLED) node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --durations=15
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --durations=15
 
 # The fastai import's tests need the bench extra's fastai, which `make test` doesn't install
 # (they skip there); REQUIRE_FASTAI=1 turns a skip into a failure. CI runs both.
@@ -52,7 +53,7 @@ test-fastai:
 # The quick loop while editing: everything not marked slow (no training runs, site builds,
 # browsers or servers), in about 40 s on 2 cores.
 test-fast: $(INSTALLED) node_modules/.package-lock.json
-	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not slow"
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not slow"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -66,10 +66,18 @@ def digits_bundle(tmp_path_factory) -> Path:
         base = base.parent  # the run's folder, above each worker's own
     root = base / "digits-sample"
     out = root / "models" / "digits"
+    failed = base / "digits-sample.failed"  # one worker's failure, reported by every worker
     with open(base / "digits-sample.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (out / "model.json").is_file():
-            _train_digits(root, out)
+        if failed.is_file():
+            pytest.fail(f"training the digits sample failed:\n{failed.read_text()}")
+        if not (root / "done").is_file():
+            try:
+                _train_digits(root, out)
+            except BaseException as error:
+                failed.write_text(str(error) or type(error).__name__)
+                raise
+            (root / "done").write_text("")  # last: everything above is in place
     return out
 
 
