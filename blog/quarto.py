@@ -559,16 +559,21 @@ def _render_div(div: _Div) -> list[str]:
             shown = not shown
         lines = [_B, *_lines(div.body, div.indent), _B] if shown else []
     else:
-        lines = [
-            _B,
-            _Open(f"<div{_html_attrs(div.attrs)} markdown>"),
-            _B,
-            *_lines(div.body, div.indent),
-            _B,
-            "</div>",
-            _B,
-        ]
+        lines = _plain_div(div)
     return [_pad(div.indent, line) for line in lines]
+
+
+def _plain_div(div: _Div) -> list:
+    """Any other div: an HTML div whose content stays Markdown (md_in_html), classes kept."""
+    return [
+        _B,
+        _Open(f"<div{_html_attrs(div.attrs)} markdown>"),
+        _B,
+        *_lines(div.body, div.indent),
+        _B,
+        "</div>",
+        _B,
+    ]
 
 
 def _lines(items: list, indent: str) -> list[str]:
@@ -606,16 +611,8 @@ def _callout(div: _Div, callout: str) -> list[str]:
 def _tabset(div: _Div) -> list[str]:
     """pymdownx.tabbed tabs, one per heading of the level of the set's first heading."""
     first = next((m for item in div.body if (m := _heading(item, div.indent))), None)
-    if first is None:
-        return [
-            _B,
-            _Open(f"<div{_html_attrs(div.attrs)} markdown>"),
-            _B,
-            *_lines(div.body, div.indent),
-            _B,
-            "</div>",
-            _B,
-        ]
+    if first is None:  # no headings to make tabs of: an ordinary div
+        return _plain_div(div)
     level = len(first["hashes"])
     before: list = []
     tabs: list[tuple[str, list]] = []
