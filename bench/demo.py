@@ -832,9 +832,10 @@ def page_config(folder: Path) -> dict:
     return json.loads(match[1])
 
 
-def web_sites(args, work: Path, image: Path) -> dict[str, dict[str, Path]]:
+def web_sites(args, work: Path, image: Path, built: dict[str, Path]) -> dict[str, dict[str, Path]]:
     """Per --web-archs model: its bundle from `training` and the static page written twice
-    from it, {"bundle": .., "fp32": folder, "int8": folder}, the folders under work/web/."""
+    from it, {"bundle": .., "fp32": folder, "int8": folder}, the folders under work/web/.
+    `built`: bundles from `training` this run already has, by architecture, at --size."""
     import json
 
     from demos import space
@@ -842,8 +843,11 @@ def web_sites(args, work: Path, image: Path) -> dict[str, dict[str, Path]]:
     data = write_dataset(work / "web-data", per_label=4)
     sites = {}
     for arch in args.web_archs:
-        print(f"in-browser page: building a {arch} bundle at {args.size} px", flush=True)
-        bundle = training_bundle(args, data, work, arch=arch, name=f"web-{arch}")
+        if arch in built:  # the same recipe: only its weights would differ
+            bundle = built[arch]
+        else:
+            print(f"in-browser page: building a {arch} bundle at {args.size} px", flush=True)
+            bundle = training_bundle(args, data, work, arch=arch, name=f"web-{arch}")
         meta_path = bundle / "model.json"
         original = meta_path.read_text("utf-8")
         meta = json.loads(original)
@@ -1021,8 +1025,9 @@ def web_model(args, browser, base: str, site: dict, image: Path) -> dict:
             page.context.close()
 
 
-def time_in_browser(args, work: Path, image: Path) -> dict:
-    """{arch: {"fp32": figures, "int8": figures}} for every --web-archs model."""
+def time_in_browser(args, work: Path, image: Path, built: dict[str, Path]) -> dict:
+    """{arch: {"fp32": figures, "int8": figures}} for every --web-archs model; `built` as
+    for web_sites."""
     if not Path(CHROMIUM).exists():
         raise BenchError(f"{CHROMIUM} is missing: apt-get install chromium (or --skip-web)")
     try:
@@ -1032,7 +1037,7 @@ def time_in_browser(args, work: Path, image: Path) -> dict:
             "playwright is not installed in this Python: pip install -e "
             "'.[dev]' (or run with --skip-web)"
         ) from None
-    sites = web_sites(args, work, image)
+    sites = web_sites(args, work, image, built)
     results = {}
     with serve(work / "web") as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -1131,7 +1136,9 @@ def run(args, work: Path) -> Path:
     lap("prediction")
     crowd = measure_crowd(bundle, image, args.crowd) if args.crowd > 0 else None
     lap("crowd")
-    web = {} if args.skip_web else time_in_browser(args, work, image)
+    # Without the peer, the bundle timed above comes from `training`: the page can run it.
+    built = {} if peer else {args.arch: bundle}
+    web = {} if args.skip_web else time_in_browser(args, work, image, built)
     lap("in the browser")
 
     space = work / "space"

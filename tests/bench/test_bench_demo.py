@@ -39,6 +39,8 @@ def test_quick_run_writes_results(tmp_path):
     done = run(
         "--quick",
         "--skip-peer",
+        "--size",  # under --quick's 64: smaller tensors, the same code
+        "32",
         "--results-dir",
         str(tmp_path),
         "--note",
@@ -69,7 +71,7 @@ def test_quick_run_writes_results(tmp_path):
     assert series["note"].endswith("; a test run") and "thread per request" in series["note"]
     settings = series["settings"]
     assert settings["quick"] is True and settings["peer"] is False
-    assert settings["arch"] == "resnet18" and settings["size"] == 64
+    assert settings["arch"] == "resnet18" and settings["size"] == 32
     assert settings["space_python"] == "given"
     rounds = series["prediction_s"]["rounds"]
     assert set(rounds) == {"ours", "floor", "floor_default_threads"}
@@ -85,6 +87,15 @@ def test_quick_run_writes_results(tmp_path):
     pairs = zip(ours["listening"], ours["answer"], strict=True)
     assert all(0 < listen <= answer for listen, answer in pairs)
     assert "listening after" in done.stdout
+    # In the browser: the page ran the bundle timed above (the same recipe, so not built
+    # again), once per precision, with the model and the runtime downloaded.
+    web = series["web"]
+    assert web["settings"]["archs"] == ["resnet18"] and web["settings"]["size"] == 32
+    assert set(web["models"]["resnet18"]) == {"fp32", "int8"}
+    for figures in web["models"]["resnet18"].values():
+        assert figures["predict_s"] > 0 and figures["bytes"]["model"] > 0
+        assert figures["bytes"]["runtime"] > 0
+    assert "building a resnet18 bundle" not in done.stdout
 
 
 def test_bad_image_is_a_clear_error(tmp_path):
