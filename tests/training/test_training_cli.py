@@ -218,7 +218,10 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_best_epoch(digits_dir, tmp_path):
 
 @pytest.mark.slow
 def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
-    """The DDP path for real, with the gloo backend: two processes, one bundle."""
+    """The DDP path for real, with the gloo backend: two processes, one bundle.
+
+    On simple_cnn (conv, batch norm, a head: fine_tune's frozen and unfrozen phases, buffers
+    to keep in step), which DDP treats as it does a resnet, for a third less CPU."""
     root = make_folder_dataset(tmp_path / "d", per_label=16)
     out = tmp_path / "ddp"
     done = subprocess.run(
@@ -233,7 +236,7 @@ def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
             "folder",
             str(root),
             "--arch",
-            "resnet18",
+            "simple_cnn",
             "--no-pretrained",
             "--schedule",
             "fine_tune",
@@ -276,7 +279,7 @@ def test_torchrun_ddp_on_two_cpu_processes(tmp_path):
         ("unfrozen", 1),
     ]
     meta = json.loads((out / "model.json").read_text())
-    assert meta["architecture"] == {"name": "resnet18", "num_classes": 3}
+    assert meta["architecture"]["name"] == "simple_cnn" and meta["architecture"]["num_classes"] == 3
 
 
 def test_default_folders_are_at_the_project_root(tmp_path, monkeypatch):
