@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-from tqdm.auto import tqdm
 
 from .files import staged_folder
 from .images import BadImage, open_rgb, resize
+from .progress import tqdm
 
 IMAGE_EXTENSIONS = {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
 

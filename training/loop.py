@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from . import augment as aug
 from . import data as data_mod
 from . import models, schedule
 from .config import Config
 from .images import IMAGENET_MEAN, IMAGENET_STD
+from .progress import tqdm
 
 
 @dataclass

@@ -11,9 +11,8 @@ import tarfile
 import urllib.request
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from ..data import DataError
+from ..progress import tqdm
 
 # The dataset's home page first, then the copy the fastai course downloads (same images).
 URLS = (
