@@ -113,8 +113,32 @@ def _train_digits(root: Path, out: Path) -> None:
 
 @pytest.hookimpl(trylast=True)  # after pytest-randomly's shuffle, which it keeps within groups
 def pytest_collection_modifyitems(config, items):
-    """Test files with slow tests run first. pytest-xdist hands out whole files in this order,
-    so the long ones start while there is other work to run beside them, and the run doesn't
-    end with one process finishing a long file while the others wait."""
+    """Test files with slow tests run first. pytest-xdist hands out whole files in this order
+    (with the scheduler below), so the long ones start while there is other work to run
+    beside them, and the run doesn't end with one process finishing a long file while the
+    others wait."""
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)  # a stable sort
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's file-by-file scheduler, handing out files in collection order (slow
+    files first, above) where its own hands out the files with the most tests first."""
+    from xdist.scheduler import LoadFileScheduling
+
+    if config.getvalue("dist") != "loadfile":
+        return None
+    if not hasattr(LoadFileScheduling, "_assign_work_unit"):
+        return None  # an xdist whose internals changed: its own order, slower but correct
+
+    class SlowFilesFirst(LoadFileScheduling):
+        def _assign_work_unit(self, node):
+            if not hasattr(self, "_rank"):
+                self._rank = {}
+                for index, nodeid in enumerate(self.collection):
+                    self._rank.setdefault(self._split_scope(nodeid), index)
+            first = min(self.workqueue, key=self._rank.__getitem__)
+            self.workqueue.move_to_end(first, last=False)
+            super()._assign_work_unit(node)
+
+    return SlowFilesFirst(config, log)
