@@ -206,7 +206,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_best_epoch(digits_dir, tmp_path):
                 break
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr[-3000:]
-    assert "interrupted" in stdout and "Traceback" not in stderr
+    assert "interrupted" in stdout and "Traceback" not in stderr, stdout + stderr
     metrics = json.loads((out / "report" / "metrics.json").read_text())
     assert metrics["interrupted"] is True
     history = metrics["history"]
