@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     # thread, instead of every process spinning up a thread per core (torch's default), which
     # left the cores switching between threads. Set before any test module imports torch.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+# A run started in the background by a script (`make test &`, where the shell has no job
+# control) begins with Ctrl-C ignored, and every process it starts inherits that: the tests
+# that stop a training run or a server with SIGINT, as a terminal's Ctrl-C would, then wait
+# for a stop that never comes. The tests stand for a terminal: Ctrl-C works again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 TEMPLATE_PARTS = ("mkdocs.yml", "site", "posts", "models", "scripts", ".gitignore")
 
 
