@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import jinja2
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -60,6 +61,23 @@ class Site:
         return (self.public / url_path / "index.html").read_text("utf-8")
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled Jinja templates kept in memory, for every build in this process."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATES = _CompiledTemplates()
+
+
 def run_mkdocs(root: Path, args: list[str], env: dict) -> tuple[int, str, str]:
     """MkDocs' command line run in this process, in `root`: (exit code, stdout, stderr)."""
     import logging
@@ -69,6 +87,7 @@ def run_mkdocs(root: Path, args: list[str], env: dict) -> tuple[int, str, str]:
     from mkdocs import __main__ as mkdocs_main
     from mkdocs.commands import build as mkdocs_build
     from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.theme import Theme
 
     # MkDocs keeps plugin instances between builds in one process (for `mkdocs serve`);
     # a new command starts with none, as a new process would.
@@ -79,12 +98,23 @@ def run_mkdocs(root: Path, args: list[str], env: dict) -> tuple[int, str, str]:
     handlers, filters = list(logger.handlers), list(mkdocs_build.log.filters)
     wrapper = mkdocs_main.ColorFormatter.text_wrapper
     width, wrapper.width = wrapper.width, 0  # a pipe has no terminal width: no wrapping
+    # Every build compiles the theme's templates afresh, half its time here; Jinja's own
+    # bytecode cache (keyed by each template's name and source) shares the compiled code.
+    get_env = Theme.get_env
+
+    def get_cached_env(theme):
+        jinja = get_env(theme)
+        jinja.bytecode_cache = _TEMPLATES
+        return jinja
+
+    Theme.get_env = get_cached_env  # type: ignore[method-assign]
     here = Path.cwd()
     os.chdir(root)
     try:
         result = CliRunner().invoke(mkdocs_main.cli, args, env=env)
     finally:
         os.chdir(here)
+        Theme.get_env = get_env  # type: ignore[method-assign]
         wrapper.width = width
         logger.handlers[:] = handlers
         mkdocs_build.log.filters[:] = filters
