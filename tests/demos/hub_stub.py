@@ -109,6 +109,9 @@ class HubStub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out as separate writes: with Nagle's algorithm on, each
+            # answer waits for the client's delayed ACK (tens of ms, every request).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # keep pytest's output clean
                 pass
