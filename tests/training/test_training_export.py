@@ -9,7 +9,6 @@ import numpy as np
 import onnxruntime
 import pytest
 import torch
-import torchvision
 from PIL import Image
 from safetensors.torch import load_file
 from training_helpers import make_folder_dataset, tiny_config
@@ -113,6 +112,8 @@ def test_torchvision_bundle_rebuilds_with_get_model(tmp_path):
     bundle = training.export(training.train(config, quiet=True), tmp_path / "rn")
     meta = json.loads((bundle / "model.json").read_text())
     assert meta["architecture"] == {"name": "resnet18", "num_classes": 3}
+    import torchvision  # here, not at collection (two seconds of CPU in every test process)
+
     network = torchvision.models.get_model("resnet18", weights=None, num_classes=3)
     state = load_file(str(bundle / "model.safetensors"))
     assert set(state) == set(network.state_dict())

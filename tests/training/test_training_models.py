@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import pytest
 import torch
-import torchvision
 
 from training import models
 
 
+@pytest.fixture
+def torchvision():
+    """Imported by the tests that use it: at collection, every test process would pay for it
+    (it brings in torch._dynamo, two seconds of CPU)."""
+    import torchvision
+
+    return torchvision
+
+
 @pytest.mark.parametrize("arch", ["resnet18", "resnet34", "resnet50", "convnext_tiny"])
-def test_backbones_build_run_and_split(arch):
+def test_backbones_build_run_and_split(arch, torchvision):
     model = models.build(arch, 5, pretrained=False)
     reference = torchvision.models.get_model(arch, weights=None, num_classes=5)
     assert list(model.state_dict()) == list(reference.state_dict())
@@ -36,7 +44,7 @@ def test_simple_cnn_is_the_contract_network():
     assert model(torch.randn(1, 3, 16, 16)).shape == (1, 3)
 
 
-def test_pretrained_weights_are_copied_into_everything_but_the_head(monkeypatch):
+def test_pretrained_weights_are_copied_into_everything_but_the_head(monkeypatch, torchvision):
     original = torchvision.models.get_model
     sources = {}
 
