@@ -217,6 +217,23 @@ def _on_device(images: torch.Tensor, device: torch.device) -> torch.Tensor:
     return images.to(device) if images.numel() < free / 4 else images
 
 
+def _leave_group(together: bool) -> None:
+    """End this process's part in the process group, with the others when `together`.
+
+    DDP wrappers sit in reference cycles and hold the group: left to the garbage collector,
+    one can outlive the interpreter's shutdown, and its Gloo threads then abort the process
+    ("terminate called without an active exception"), after which torchrun stops process 0
+    before it writes the bundle. So they are collected here, and the processes leave at the
+    same point, after process 0's final metrics (not after a Ctrl-C, which the processes may
+    not all have seen at the same step)."""
+    import gc
+
+    gc.collect()
+    if together:
+        torch.distributed.barrier()
+    torch.distributed.destroy_process_group()
+
+
 def _check_in_sync(model: torch.nn.Module, device: torch.device, say) -> None:
     """Under DDP every process must end with the same weights; warn when they don't (a
     per-process setting, such as an LR, that differed)."""
@@ -546,16 +563,17 @@ def train(config: Config, data: data_mod.Data | None = None, quiet: bool = False
     except KeyboardInterrupt:
         interrupted = True
         best.restore(model, say)
+    runner = opt = None  # the last DDP wrapper: _leave_group frees it before the group goes
     if world > 1 and not interrupted:
         _check_in_sync(model, device, say)
     if not main:
-        torch.distributed.destroy_process_group()
+        _leave_group(together=not interrupted)
         return None
 
     # --- final metrics on the validation split (the model the bundle will hold) ---
     metrics, probs, losses = _final_metrics(run, model)
     if world > 1:
-        torch.distributed.destroy_process_group()
+        _leave_group(together=not interrupted)
     model = model.to("cpu", memory_format=torch.contiguous_format).eval()
     return Result(
         config=config,
