@@ -41,6 +41,8 @@ def test_quick_run_writes_results(tmp_path):
         "--skip-peer",
         "--size",  # under --quick's 64: smaller tensors, the same code
         "32",
+        "--crowd",  # under --quick's 30: still more requests than the app runs at once
+        "12",
         "--results-dir",
         str(tmp_path),
         "--note",
@@ -87,6 +89,11 @@ def test_quick_run_writes_results(tmp_path):
     pairs = zip(ours["listening"], ours["answer"], strict=True)
     assert all(0 < listen <= answer for listen, answer in pairs)
     assert "listening after" in done.stdout
+    # The crowd: every simultaneous request was answered, through the app's queue.
+    crowd = series["crowd"]
+    assert crowd["n"] == 12 and 0 < crowd["p50"] <= crowd["p95"] <= crowd["max"] < 600
+    assert crowd["concurrency"] < 12 <= crowd["queue"]
+    assert "12 simultaneous requests to our app" in done.stdout
     # In the browser: the page ran the bundle timed above (the same recipe, so not built
     # again), once per precision, with the model and the runtime downloaded.
     web = series["web"]
