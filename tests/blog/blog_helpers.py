@@ -51,8 +51,7 @@ class Site:
             "SITE_URL": "https://jane.github.io/blog/",
             **(env or {}),
         }
-        code, stdout, stderr = run_mkdocs(self.root, ["build", "--strict"], env)
-        result = subprocess.CompletedProcess(["mkdocs", "build", "--strict"], code, stdout, stderr)
+        result = run_mkdocs(self.root, ["build", "--strict"], env)
         if check and result.returncode != 0:
             raise AssertionError(f"mkdocs build failed:\n{result.stdout}\n{result.stderr}")
         return result
@@ -78,8 +77,8 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 _TEMPLATES = _CompiledTemplates()
 
 
-def run_mkdocs(root: Path, args: list[str], env: dict) -> tuple[int, str, str]:
-    """MkDocs' command line run in this process, in `root`: (exit code, stdout, stderr)."""
+def run_mkdocs(root: Path, args: list[str], env: dict) -> subprocess.CompletedProcess:
+    """`mkdocs ARGS` run in this process, in `root`, with what a subprocess would return."""
     import logging
     import traceback
 
@@ -121,7 +120,7 @@ def run_mkdocs(root: Path, args: list[str], env: dict) -> tuple[int, str, str]:
     stderr = result.stderr
     if result.exc_info and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(*result.exc_info))  # as Python prints it
-    return result.exit_code, result.stdout, stderr
+    return subprocess.CompletedProcess(["mkdocs", *args], result.exit_code, result.stdout, stderr)
 
 
 def make_site(root: Path) -> Site:
