@@ -50,8 +50,9 @@ class NotebookPostsConfig(Config):
     demos_registry = c.Type(str, default="demos.json")  # written by `python -m demos deploy`
     # The local demo server (make preview sets DEMOS_URL): demo cards point there instead.
     demos_url = c.Optional(c.Type(str))
-    # The in-browser demo pages' template, and the npm folder with ONNX Runtime Web; each is
-    # looked for next to mkdocs.yml, then in the repository this plugin comes from.
+    # The in-browser demo pages' template, and the npm folder with ONNX Runtime Web and the
+    # widget and chart scripts; each is looked for next to mkdocs.yml, then in the repository
+    # this plugin comes from.
     demo_page_dir = c.Type(str, default="demos/web")
     node_modules = c.Type(str, default="node_modules")
     # A migrated fastpages blog: its old addresses (/CATEGORY/YYYY/MM/DD/slug.html) redirect to
@@ -307,11 +308,12 @@ class NotebookPostsPlugin(BasePlugin[NotebookPostsConfig]):
 
     def _add_rich_scripts(self, files: Files, config: MkDocsConfig) -> None:
         """The browser files the posts' widgets and charts need: copied from node_modules
-        (`npm ci`) into the site, or else loaded from the CDN that richjs names."""
+        (`npm ci`; the `node_modules` setting) into the site, or else loaded from the CDN that
+        richjs names."""
         self.rich_local = False
         if not self.rich_kinds:
             return
-        node_modules = self.root / "node_modules"
+        node_modules = _project_path(self.root, self.config.node_modules)
         self.rich_local = richjs.node_modules_ok(self.rich_kinds, node_modules)
         if self.rich_local:
             for vendor in richjs.files(self.rich_kinds):

@@ -87,7 +87,7 @@ def test_home_post_image_and_math(served):
 def test_post_with_callouts_widgets_table_footnote_and_chart(site, tmp_path):
     """A migrated-style post, built for real and opened in Chromium: every construct shows as
     in Jupyter or fastpages, with no request leaving 127.0.0.1 (the widget and chart scripts
-    are the site's copies from node_modules)."""
+    are the site's copies from the template's node_modules)."""
     from test_blog_widgets import (
         SLIDER_REPR,
         fixture_altair_outputs,
@@ -100,7 +100,6 @@ def test_post_with_callouts_widgets_table_footnote_and_chart(site, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     if not (ROOT / "node_modules" / "@jupyter-widgets" / "html-manager").is_dir():
         pytest.fail("node_modules is missing: run `npm ci` in the repository (make test does).")
-    shutil.copytree(ROOT / "node_modules", site.root / "node_modules", symlinks=True)
     nb = notebook(
         new_markdown_cell(
             "Steps:\n- train\n  > Tip: start small\n- export\n\n"

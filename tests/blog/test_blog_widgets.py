@@ -1005,6 +1005,46 @@ def test_vendor_files_are_in_node_modules(tmp_path):
         richjs.copy_files(["vega"], tmp_path / "none", tmp_path)
 
 
+@pytest.mark.slow
+def test_site_takes_widget_scripts_from_the_node_modules_setting(tmp_path):
+    """The scripts come from the `node_modules` the plugin is set to, looked for next to
+    mkdocs.yml and then in the template (as the demo pages' ONNX Runtime Web is): a site
+    folder made elsewhere serves its own copies. A folder that isn't there means the CDN."""
+    from blog_helpers import make_site, write_nb
+
+    if not NODE_MODULES.is_dir():
+        pytest.fail("node_modules is missing: run `npm ci` in the repository (make test does).")
+    site = make_site(tmp_path)  # no node_modules beside its mkdocs.yml
+    write_nb(
+        site.posts / "2026-03-05-slider.ipynb",
+        with_state(
+            notebook(new_code_cell("slider", outputs=[view("s-slider", SLIDER_REPR)])),
+            slider_models(),
+        ),
+    )
+    [embed] = [f for f in richjs.files(["widgets"]) if f.script]
+    site.build()
+    page = site.page("2026/03/05/slider")
+    assert f'{embed.site_path}"' in page
+    assert "html-manager@" not in page  # not the CDN's copy
+    copied = site.public / embed.site_path
+    assert copied.read_bytes() == embed.node_path(NODE_MODULES).read_bytes()
+
+    config = site.root / "mkdocs.yml"
+    text = config.read_text("utf-8")
+    config.write_text(
+        text.replace(
+            "      posts_dir: posts\n", "      posts_dir: posts\n      node_modules: nowhere\n"
+        ),
+        "utf-8",
+    )
+    assert "node_modules: nowhere" in config.read_text("utf-8")
+    result = site.build()
+    page = site.page("2026/03/05/slider")
+    assert "https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@" in page
+    assert "run `npm ci` to serve them from the site" in result.stderr
+
+
 # --- in a browser ------------------------------------------------------------------------
 
 
