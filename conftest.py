@@ -35,12 +35,6 @@ def template(tmp_path_factory) -> Path:
     return copy_template(tmp_path_factory.mktemp("template"))
 
 
-@pytest.fixture
-def fresh_template(tmp_path) -> Path:
-    """Like `template`, for one test only (one that changes it)."""
-    return copy_template(tmp_path / "template")
-
-
 def copy_template(root: Path) -> Path:
     """Copy what a user's clone holds into `root` (made if needed); returns `root`."""
     root.mkdir(parents=True, exist_ok=True)

@@ -1,9 +1,10 @@
 """The README's main job, end to end: `make preview`'s script on free ports, driven by a browser.
 
-A copy of the template (mkdocs.yml, site/, posts/, the versioned parts of models/) runs the
-real preview: it trains the digits sample (its weights are not in git), serves the demos and
-the blog, and a headless Chromium goes from the home page to the sample post, its report, its
-demo card and the demo, where it uploads a validation digit and reads the label.
+A copy of the template (mkdocs.yml, site/, posts/, the versioned parts of models/), committed
+as a fresh clone, runs the real preview twice, as a user would: the first run serves the
+committed sample (its small int8 model is in git) and is stopped with Ctrl-C; the second
+serves it again, and a headless Chromium goes from the home page to the sample post, its
+report, its demo card and both demos, where it uploads a validation digit and reads the label.
 """
 
 from __future__ import annotations
@@ -114,25 +115,64 @@ def start_on_a_clone(root: Path, logs: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def preview(template, tmp_path_factory):
-    """One preview for the tests that only look at it (in any order)."""
-    running = start_on_a_clone(template, tmp_path_factory.mktemp("preview-logs"))
-    yield running
-    if running["process"].poll() is None:
-        ctrl_c(running["process"])
+    """A user's first two runs of make preview on a fresh clone, for the tests that only look
+    at them (in any order): the first is started, then stopped with Ctrl-C, and what that
+    left is recorded; the second is started on other ports and stays up for the browser."""
+    logs = tmp_path_factory.mktemp("preview-logs")
+    first = start_on_a_clone(template, logs)
+    stopped = {"exit": ctrl_c(first["process"]), "answered": []}
+    for url in (first["blog"], first["demos"]):
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            stopped["answered"].append(url)
+        except OSError as error:  # nothing listens any more: the connection is refused
+            if "Connection refused" not in str(error):
+                stopped["answered"].append(f"{url}: {error}")
+    stopped["git status"] = git_status(template)
+    ports = free_port(), free_port()
+    log = logs / "again.log"
+    process = start_preview(template, *ports, log)
+    try:
+        output = wait_ready(process, log, seconds=180)
+    except BaseException:
+        if process.poll() is None:
+            ctrl_c(process)
+        raise
+    again = {
+        "blog": f"http://127.0.0.1:{ports[0]}/",
+        "demos": f"http://127.0.0.1:{ports[1]}/",
+        "output": output,
+        "root": template,
+        "process": process,
+    }
+    yield {"first": first, "stopped": stopped, "again": again}
+    if process.poll() is None:
+        assert ctrl_c(process) == 0, log.read_text(errors="replace")[-3000:]
 
 
 def test_first_run_serves_the_committed_sample_and_prints_both_addresses(preview):
+    first = preview["first"]
     # The sample's int8 model is committed, so a clone runs it as it is: nothing to train.
-    assert "Training the digits sample" not in preview["output"]
-    assert (preview["root"] / "models/digits/model.int8.onnx").is_file()
-    assert not (preview["root"] / "models/digits/model.onnx").exists()
-    assert f"Blog:  {preview['blog']}" in preview["output"]
-    assert f"Demos: {preview['demos']}" in preview["output"]
-    meta = json.loads((preview["root"] / "models/digits/model.json").read_text())
+    assert "Training the digits sample" not in first["output"]
+    assert (first["root"] / "models/digits/model.int8.onnx").is_file()
+    assert not (first["root"] / "models/digits/model.onnx").exists()
+    assert f"Blog:  {first['blog']}" in first["output"]
+    assert f"Demos: {first['demos']}" in first["output"]
+    meta = json.loads((first["root"] / "models/digits/model.json").read_text())
     assert meta["metrics"]["accuracy"] >= 0.985  # the sample's bar, on its validation split
 
 
+def test_ctrl_c_stops_both_leaves_the_clone_clean_and_a_second_run_reuses_the_bundle(preview):
+    stopped = preview["stopped"]
+    assert stopped["exit"] == 0
+    assert stopped["answered"] == []  # neither server answers after Ctrl-C
+    assert stopped["git status"] == ""  # make preview changed no tracked file
+    assert "Training the digits sample" not in preview["again"]["output"]
+    assert f"Blog:  {preview['again']['blog']}" in preview["again"]["output"]
+
+
 def test_reader_goes_from_home_to_the_demo(preview):
+    preview = preview["again"]  # the run still up
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
     from playwright.sync_api import expect, sync_playwright
@@ -170,26 +210,6 @@ def test_reader_goes_from_home_to_the_demo(preview):
             expect(label).to_have_text("7", timeout=60_000)
         finally:
             browser.close()
-
-
-def test_ctrl_c_stops_both_leaves_the_clone_clean_and_a_second_run_reuses_the_bundle(
-    fresh_template, tmp_path
-):
-    # A preview of its own: stopping the shared one would fail the tests that run after.
-    preview = start_on_a_clone(fresh_template, tmp_path)
-    assert ctrl_c(preview["process"]) == 0
-    for url in (preview["blog"], preview["demos"]):
-        with pytest.raises(OSError, match="Connection refused"):  # nothing listens any more
-            urllib.request.urlopen(url, timeout=2)
-    assert git_status(preview["root"]) == ""  # make preview changed no tracked file
-    log = tmp_path / "again.log"
-    ports = free_port(), free_port()
-    again = start_preview(preview["root"], *ports, log)
-    try:
-        output = wait_ready(again, log, seconds=180)
-        assert "Training the digits sample" not in output
-    finally:
-        assert ctrl_c(again) == 0
 
 
 def test_sample_is_trained_only_when_missing_or_weightless(tmp_path):
