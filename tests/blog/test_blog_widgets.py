@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from blog_helpers import ROOT, new_code_cell, new_output, notebook
+from blog_helpers import ROOT, make_site, new_code_cell, new_output, notebook, write_nb
 from nbformat import NotebookNode
 
 from blog import richjs
@@ -1010,8 +1010,6 @@ def test_site_takes_widget_scripts_from_the_node_modules_setting(tmp_path):
     """The scripts come from the `node_modules` the plugin is set to, looked for next to
     mkdocs.yml and then in the template (as the demo pages' ONNX Runtime Web is): a site
     folder made elsewhere serves its own copies. A folder that isn't there means the CDN."""
-    from blog_helpers import make_site, write_nb
-
     if not NODE_MODULES.is_dir():
         pytest.fail("node_modules is missing: run `npm ci` in the repository (make test does).")
     site = make_site(tmp_path)  # no node_modules beside its mkdocs.yml

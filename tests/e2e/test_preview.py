@@ -89,17 +89,13 @@ def git_status(root: Path) -> str:
     ).stdout
 
 
-def start_on_a_clone(root: Path, logs: Path) -> dict:
-    """`root` committed as a fresh clone (git ignores the large weights), then make preview's
-    script started in it on free ports and waited for; what the tests need to know of it."""
-    subprocess.run([*GIT, "init", "-q"], cwd=root, check=True)
-    subprocess.run([*GIT, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*GIT, "commit", "-q", "-m", "clone"], cwd=root, check=True)
+def serve_preview(root: Path, log: Path, seconds: float = 600) -> dict:
+    """make preview's script started in `root` on free ports and waited for; what the tests
+    need to know of it."""
     ports = free_port(), free_port()
-    log = logs / "preview.log"
     process = start_preview(root, *ports, log)
     try:
-        output = wait_ready(process, log)
+        output = wait_ready(process, log, seconds)
     except BaseException:
         if process.poll() is None:
             ctrl_c(process)
@@ -111,6 +107,14 @@ def start_on_a_clone(root: Path, logs: Path) -> dict:
         "root": root,
         "process": process,
     }
+
+
+def start_on_a_clone(root: Path, logs: Path) -> dict:
+    """`root` committed as a fresh clone (git ignores the large weights), then served."""
+    subprocess.run([*GIT, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*GIT, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*GIT, "commit", "-q", "-m", "clone"], cwd=root, check=True)
+    return serve_preview(root, logs / "preview.log")
 
 
 @pytest.fixture(scope="module")
@@ -129,25 +133,11 @@ def preview(template, tmp_path_factory):
             if "Connection refused" not in str(error):
                 stopped["answered"].append(f"{url}: {error}")
     stopped["git status"] = git_status(template)
-    ports = free_port(), free_port()
-    log = logs / "again.log"
-    process = start_preview(template, *ports, log)
-    try:
-        output = wait_ready(process, log, seconds=180)
-    except BaseException:
-        if process.poll() is None:
-            ctrl_c(process)
-        raise
-    again = {
-        "blog": f"http://127.0.0.1:{ports[0]}/",
-        "demos": f"http://127.0.0.1:{ports[1]}/",
-        "output": output,
-        "root": template,
-        "process": process,
-    }
+    again = serve_preview(template, logs / "again.log", seconds=180)
     yield {"first": first, "stopped": stopped, "again": again}
-    if process.poll() is None:
-        assert ctrl_c(process) == 0, log.read_text(errors="replace")[-3000:]
+    if again["process"].poll() is None:
+        code = ctrl_c(again["process"])
+        assert code == 0, (logs / "again.log").read_text(errors="replace")[-3000:]
 
 
 def test_first_run_serves_the_committed_sample_and_prints_both_addresses(preview):
